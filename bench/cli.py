@@ -1,0 +1,3 @@
+"""vgi-bench command line."""
+def main() -> int:
+    return 0
