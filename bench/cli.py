@@ -1,3 +1,229 @@
-"""vgi-bench command line."""
-def main() -> int:
-    return 0
+"""``vgi-bench``: a thin command line over pytest (see the contract for every command).
+
+Exit status of ``run``: 0 all selected cases passed (skips allowed), 1 a case failed or
+errored, 2 bad usage or a bad profile (one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.plugin import default_out_dir
+from bench.profile import ProfileError, load_profile
+from bench.suites import all_suites
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vgi-bench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="every suite and case: id, clause, title")
+
+    run = sub.add_parser("run", help="run suites against the DUT named in the profile")
+    run.add_argument("--suite", action="append", required=True, metavar="SUITE")
+    run.add_argument("--profile", metavar="FILE")
+    run.add_argument("--out", metavar="DIR")
+    run.add_argument("-k", dest="keyword", metavar="EXPR")
+    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: to pytest")
+
+    sim = sub.add_parser("sim", help="run one reference DUT until SIGINT/SIGTERM")
+    sim.add_argument("role", nargs="?")
+    sim.add_argument("--profile", metavar="FILE")
+    sim.add_argument("--fault", action="append", default=[], metavar="NAME")
+    sim.add_argument("--list-faults", metavar="ROLE", dest="list_faults")
+
+    report = sub.add_parser("report", help="rebuild the report of a run directory")
+    report.add_argument("directory")
+
+    verify = sub.add_parser("verify", help="check a report's signature")
+    verify.add_argument("file")
+
+    dbc = sub.add_parser("dbc", help="export the GB/T 27930-2015 message table as DBC")
+    dbc.add_argument("file", nargs="?", default="gbt27930-2015.dbc")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except ProfileError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = collect_cases([s.path() for s in all_suites().values()])
+    for suite, case_id, clause, title in rows:
+        print(f"{suite:<18} {case_id:<9} {clause:<32} {title}")
+    return EXIT_OK
+
+
+class _Collector:
+    """A pytest plugin that keeps the case markers of collected items."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from bench.cases import case_info
+        from bench.suites import suite_for_path
+
+        for item in session.items:
+            info = case_info(item)
+            if info is not None:
+                suite = suite_for_path(Path(str(item.path)))
+                self.rows.append((suite, info.id, info.clause, info.title))
+
+
+def collect_cases(paths: list[Path]) -> list[tuple[str, str, str, str]]:
+    collector = _Collector()
+    pytest.main(
+        ["--collect-only", "-q", "-p", "no:cacheprovider", *map(str, paths)],
+        plugins=[collector],
+    )
+    return collector.rows
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    suites = all_suites()
+    unknown = [s for s in args.suite if s not in suites]
+    if unknown:
+        print(
+            f"vgi-bench: unknown suite {unknown[0]!r} (known: {', '.join(sorted(suites))})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    load_profile(args.profile)  # refuse a bad profile before pytest starts
+    out_dir = Path(args.out) if args.out else default_out_dir()
+    extra = list(args.pytest_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    pytest_args = [
+        *(str(suites[s].path()) for s in args.suite),
+        "--vgi-out",
+        str(out_dir),
+        "--alluredir",
+        str(out_dir / "allure-results"),
+        f"--junitxml={out_dir / 'junit.xml'}",
+        "-p",
+        "no:cacheprovider",
+        "-v",
+    ]
+    if args.profile:
+        pytest_args += ["--vgi-profile", args.profile]
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
+    code = pytest.main([*pytest_args, *extra])
+    return _exit_status(int(code))
+
+
+def _exit_status(code: int) -> int:
+    if code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+            print("vgi-bench: no case selected", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from fixtures.registry import SimError, sim_faults, start_sim
+
+    if args.list_faults:
+        try:
+            faults = sim_faults(args.list_faults)
+        except SimError as exc:
+            print(f"vgi-bench: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        for name, doc in faults.items():
+            print(f"{name:<26} {doc}")
+        return EXIT_OK
+    if not args.role:
+        print("vgi-bench: sim needs a ROLE (or --list-faults ROLE)", file=sys.stderr)
+        return EXIT_USAGE
+    profile = load_profile(args.profile)
+    try:
+        running = start_sim(args.role, profile, faults=tuple(args.fault))
+    except SimError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(
+        f"vgi-bench sim {args.role}: running on {running.where} (faults: "
+        f"{', '.join(args.fault) or 'none'}); SIGINT/SIGTERM to stop",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        running.stop()
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.results import build_summary, read_results, write_summary
+    from reports.html import write_report
+
+    out_dir = Path(args.directory)
+    cases = read_results(out_dir / "results.jsonl")
+    old: dict[str, Any] = {}
+    if (out_dir / "summary.json").exists():
+        old = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    if not cases and not old:
+        print(f"vgi-bench: {out_dir} holds no results.jsonl or summary.json", file=sys.stderr)
+        return EXIT_USAGE
+    summary = build_summary(
+        cases or old.get("cases", []),
+        profile=old.get("profile", {}),
+        dut=old.get("dut", {}),
+        started=old.get("started", ""),
+        finished=old.get("finished", ""),
+    )
+    write_summary(out_dir, summary)
+    print(write_report(summary, out_dir))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    print(
+        "vgi-bench: report signatures are not produced yet (see the reports issue)", file=sys.stderr
+    )
+    return EXIT_USAGE
+
+
+def cmd_dbc(args: argparse.Namespace) -> int:
+    from bench.gbt27930.dbc import export_dbc
+    from bench.gbt27930.messages import MessageTable
+
+    export_dbc(MessageTable.gbt27930_2015(), Path(args.file))
+    print(args.file)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "sim": cmd_sim,
+    "report": cmd_report,
+    "verify": cmd_verify,
+    "dbc": cmd_dbc,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

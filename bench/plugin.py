@@ -1,1 +1,226 @@
-"""pytest plugin: placeholder while the bench is being built."""
+"""The pytest plugin: profile, results files and the report for conformance runs.
+
+Loaded through the ``pytest11`` entry point, so ``pytest testcases/...`` and
+``vgi-bench run`` are the same run. It stays inert in sessions that collect no case
+marked with :func:`bench.cases.case` (the bench's own unit tests, for instance).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.cases import MARKER, CaseFailure, Measurements, case_info
+from bench.profile import Profile, ProfileError, load_profile
+from bench.results import (
+    CaseResult,
+    ResultLog,
+    build_summary,
+    now_iso,
+    read_results,
+    write_summary,
+)
+from bench.suites import suite_for_path
+
+log = logging.getLogger(__name__)
+
+MEASUREMENTS_KEY = pytest.StashKey[Measurements]()
+PHASES_KEY = pytest.StashKey[dict]()
+
+
+@dataclass
+class RunContext:
+    """One conformance run: where results go and what the DUT is."""
+
+    profile: Profile
+    out_dir: Path
+    started: str = field(default_factory=now_iso)
+    log: ResultLog | None = None
+
+    def __post_init__(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / "results.jsonl"
+        if path.exists():  # a re-run into the same directory keeps the old lines aside
+            path.replace(path.with_name(f"results.{int(path.stat().st_mtime)}.jsonl"))
+        self.log = ResultLog(path)
+
+
+def default_out_dir() -> Path:
+    return Path("out") / datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vgi-bench", "vgi-bench conformance runs")
+    group.addoption("--vgi-profile", default=None, help="profile TOML (default: embedded)")
+    group.addoption("--vgi-out", default=None, help="results directory (default out/<time>)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{MARKER}(id, clause, title): a conformance case and the clause it checks"
+    )
+    try:
+        profile = load_profile(config.getoption("--vgi-profile"))
+    except ProfileError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[PROFILE_KEY] = profile
+
+
+PROFILE_KEY = pytest.StashKey[Profile]()
+RUN_KEY = pytest.StashKey[RunContext]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any(item.get_closest_marker(MARKER) for item in items) and RUN_KEY not in config.stash:
+        out = config.getoption("--vgi-out")
+        out_dir = Path(out) if out else default_out_dir()
+        config.stash[RUN_KEY] = RunContext(config.stash[PROFILE_KEY], out_dir)
+
+
+def run_context(config: pytest.Config) -> RunContext | None:
+    return config.stash.get(RUN_KEY, None)
+
+
+@pytest.fixture(scope="session")
+def vgi_profile(pytestconfig: pytest.Config) -> Profile:
+    """The profile of this run (``--vgi-profile`` or the embedded default)."""
+    return pytestconfig.stash[PROFILE_KEY]
+
+
+@pytest.fixture(scope="session")
+def vgi_out_dir(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this run's files go (raw captures, results)."""
+    ctx = run_context(pytestconfig)
+    return ctx.out_dir if ctx else tmp_path_factory.mktemp("vgi-out")
+
+
+@pytest.fixture
+def measurements(request: pytest.FixtureRequest) -> Measurements:
+    """The case's measurement record; whatever is in it is saved with the verdict."""
+    return request.node.stash.setdefault(MEASUREMENTS_KEY, Measurements())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    info = case_info(item)
+    ctx = run_context(item.config)
+    if info is None or ctx is None:
+        return report
+    phases = item.stash.setdefault(PHASES_KEY, {})
+    phases[report.when] = (report, call)
+    if report.when == "teardown":
+        _record(item, info, ctx, phases)
+    return report
+
+
+def _verdict(phases: dict) -> tuple[str, str]:
+    """Verdict and message from the setup/call/teardown reports of one case."""
+    for when in ("setup", "call", "teardown"):
+        entry = phases.get(when)
+        if entry is None:
+            continue
+        report, call = entry
+        if report.skipped:
+            reason = (
+                report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            )
+            return "skipped", str(reason)
+        if report.failed:
+            excinfo = call.excinfo
+            message = _message(excinfo)
+            if when == "call" and excinfo is not None and excinfo.errisinstance(AssertionError):
+                return "failed", message
+            return "error", f"{when}: {message}"
+    return "passed", ""
+
+
+def _message(excinfo: Any) -> str:
+    if excinfo is None:
+        return ""
+    exc = excinfo.value
+    if isinstance(exc, CaseFailure):
+        return str(exc)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None:
+    verdict, message = _verdict(phases)
+    duration = sum(rep.duration for rep, _ in phases.values())
+    result = CaseResult(
+        id=info.id,
+        suite=suite_for_path(Path(str(item.path))),
+        clause=info.clause,
+        title=info.title,
+        verdict=verdict,
+        message=message,
+        duration_s=round(duration, 3),
+        measurements=dict(item.stash.get(MEASUREMENTS_KEY, {})),
+        nodeid=item.nodeid,
+        finished=now_iso(),
+    )
+    assert ctx.log is not None
+    ctx.log.append(result)
+
+
+@pytest.fixture(autouse=True)
+def _vgi_allure(request: pytest.FixtureRequest) -> None:
+    """Label conformance cases in allure with their id, clause and suite."""
+    info = case_info(request.node)
+    if info is None:
+        return
+    try:
+        import allure
+    except ImportError:  # pragma: no cover - allure-pytest is a dependency
+        return
+    allure.dynamic.id(info.id)
+    allure.dynamic.title(f"{info.id} {info.title}")
+    allure.dynamic.label("clause", info.clause)
+    suite = suite_for_path(Path(str(request.node.path)))
+    if suite:
+        allure.dynamic.suite(suite)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    ctx = run_context(session.config)
+    if ctx is None:
+        return
+    cases = read_results(ctx.out_dir / "results.jsonl")
+    summary = build_summary(
+        cases,
+        profile=ctx.profile.to_dict(),
+        dut=ctx.profile.to_dict().get("dut", {}),
+        started=ctx.started,
+        finished=now_iso(),
+    )
+    write_summary(ctx.out_dir, summary)
+    try:
+        from reports.html import write_report
+
+        write_report(summary, ctx.out_dir)
+    except Exception:  # the report must not hide results already on disk
+        log.exception("report.html could not be written")
+    session.config.stash[SUMMARY_KEY] = summary
+
+
+SUMMARY_KEY = pytest.StashKey[dict]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    ctx = run_context(config)
+    if ctx is None:
+        return
+    terminalreporter.write_sep("-", "vgi-bench")
+    terminalreporter.write_line(f"results: {ctx.out_dir.resolve()}")
+    summary = config.stash.get(SUMMARY_KEY, None)
+    if summary:
+        terminalreporter.write_line(f"totals: {summary['totals']}")
+        report = ctx.out_dir / "report.html"
+        if report.exists():
+            terminalreporter.write_line(f"report: {report.resolve()}")

@@ -1,0 +1,103 @@
+"""Export the GB/T 27930 message table as a DBC, for CAN tools (SavvyCAN, BusMaster, cantools).
+
+The bench itself decodes with ``bench.gbt27930.messages``; the DBC is a by-product so
+people can read bench traces in their usual viewers. What a DBC cannot express is
+approximated and said in signal comments:
+
+* a DBC signal is at most 64 bits, so longer ASCII/bytes fields (the 17-byte VIN) are split
+  into one 8-bit signal per byte, ``vin_1`` .. ``vin_17``;
+* ASCII/BCD/bytes fields of 64 bits or less are exported as plain unsigned integers;
+* multi-packet messages (BRM, BCP, BCS, BMV, BMT, BSP) are exported at their full length
+  with the id of the PGN, as J1939-aware tools show reassembled transport sessions;
+* "all ones = not available" and the 0xFF padding rule have no DBC form.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+
+import cantools
+from cantools.database import Database, Message, Signal
+from cantools.database.can import Node
+from cantools.database.conversion import BaseConversion
+
+from bench.gbt27930.messages import MessageSpec, MessageTable, SignalSpec
+
+#: Node names used in the DBC for the two ends of the link.
+NODES = {"charger": "Charger", "bms": "BMS"}
+
+
+def to_cantools_database(table: MessageTable) -> Database:
+    """The table as a cantools Database: one extended-id message per PGN, sender -> receiver."""
+    return Database(
+        messages=[_message(spec) for spec in table],
+        nodes=[Node(name) for name in NODES.values()],
+        version="GB/T 27930-2015",
+        strict=False,  # see _message
+    )
+
+
+def export_dbc(table: MessageTable, path: str | os.PathLike[str]) -> None:
+    """Write the table to ``path`` as a DBC file (cantools' dumper)."""
+    cantools.database.dump_file(to_cantools_database(table), os.fspath(path), "dbc")
+
+
+def _message(spec: MessageSpec) -> Message:
+    receiver = NODES[spec.receiver]
+    signals = [s for sig in spec.signals for s in _signals(sig, receiver)]
+    comment = spec.title + (" (optional)" if spec.optional else "")
+    if spec.min_length != spec.max_length:
+        comment += f"; length {spec.min_length}..{spec.max_length} bytes"
+    return Message(
+        frame_id=spec.can_id,
+        name=spec.name,
+        length=spec.length,
+        signals=signals,
+        senders=[NODES[spec.sender]],
+        cycle_time=None if spec.period_s is None else round(spec.period_s * 1000),
+        is_extended_frame=True,
+        unused_bit_pattern=0xFF,
+        comment=comment,
+        # MessageTable.load already rejected overlaps; cantools' own check walks every bit of
+        # every signal and takes seconds on the 512-byte BMV. load_file still checks strictly.
+        strict=False,
+    )
+
+
+def _signals(sig: SignalSpec, receiver: str) -> list[Signal]:
+    notes = [sig.doc.rstrip(".")] if sig.doc else []
+    if sig.kind != "uint":
+        notes.append(f"{sig.kind} field")
+    if sig.optional:
+        notes.append("all ones = not available")
+    if sig.bits <= 64:
+        choices = OrderedDict(sorted(sig.choices.items())) or None
+        return [
+            Signal(
+                name=sig.name,
+                start=sig.start,
+                length=sig.bits,
+                byte_order="little_endian",
+                conversion=BaseConversion.factory(sig.scale, sig.offset, choices),
+                minimum=sig.minimum,
+                maximum=sig.maximum,
+                unit=sig.unit or None,
+                comment="; ".join(notes) or None,
+                receivers=[receiver],
+                spn=sig.spn,
+            )
+        ]
+    # Longer than a DBC signal can be: only byte-aligned kinds get here (checked on load).
+    return [
+        Signal(
+            name=f"{sig.name}_{i + 1}",
+            start=sig.start + 8 * i,
+            length=8,
+            byte_order="little_endian",
+            comment="; ".join([*notes, f"byte {i + 1} of {sig.bits // 8}"]),
+            receivers=[receiver],
+            spn=sig.spn,
+        )
+        for i in range(sig.bits // 8)
+    ]

@@ -1,0 +1,55 @@
+"""The registry of conformance suites: suite name -> the package holding its cases.
+
+Like python-can's interface registry, built-in suites are listed here and third-party
+ones are added through the ``vgi_bench.suites`` entry-point group (value: package name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A suite: its contract name, the package of its cases, and what the bench plays."""
+
+    name: str
+    package: str
+    bench_role: str
+    dut_role: str
+    title: str
+
+    def path(self) -> Path:
+        return Path(str(resources.files(self.package)))
+
+
+BUILTIN_SUITES: tuple[Suite, ...] = (
+    Suite(
+        "gbt27930.charger",
+        "testcases.gbt27930.charger",
+        bench_role="bms",
+        dut_role="gbt-charger",
+        title="GB/T 27930-2015 charger conformance (GB/T 34658-2017 §7.5), bench as BMS",
+    ),
+)
+
+
+def all_suites() -> dict[str, Suite]:
+    suites = {s.name: s for s in BUILTIN_SUITES}
+    for ep in metadata.entry_points(group="vgi_bench.suites"):
+        suites.setdefault(ep.name, Suite(ep.name, ep.value, "?", "?", ep.name))
+    return suites
+
+
+def suite_for_path(path: Path) -> str:
+    """The suite a test file belongs to (by package directory); '' if none."""
+    resolved = path.resolve()
+    for suite in all_suites().values():
+        try:
+            resolved.relative_to(suite.path().resolve())
+        except (ValueError, ModuleNotFoundError):
+            continue
+        return suite.name
+    return ""
