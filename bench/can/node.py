@@ -194,6 +194,7 @@ class CanNode:
             return
         if frame.dst not in (self.address, 0xFF):
             return
+        self.on_any_frame(frame)
         if frame.pgn in (TP_CM_PGN, TP_DT_PGN):
             self._on_tp_frame(frame)
             return
@@ -216,6 +217,9 @@ class CanNode:
     def accept_tp(self, frame: Frame) -> bool:
         """Whether the responder handles this TP frame; fault hooks override it."""
         return True
+
+    def on_any_frame(self, frame: Frame) -> None:
+        """Every frame addressed to us, before any handling (presence tracking)."""
 
     def on_start(self) -> None:
         """Called once in the node thread after start."""

@@ -1,0 +1,221 @@
+"""The bench as BMS: drives a charger under test through a GB/T 27930-2015 session.
+
+The role follows the standard's sequence (handshake → identification → parameter
+configuration → charging → end of charging) by reacting to the charger's messages.
+A case changes any of it through :class:`BmsScript`: values, withheld messages, raw
+bytes (wrong length or value), periods (late), transfers stopped mid-way, messages kept
+past their phase or sent in place of another. During a session the case can also stop
+or change messages and end the charge.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import can
+
+from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from bench.gbt27930.messages import Decoded, MessageTable
+from bench.gbt27930.participant import GbtParticipant
+
+log = logging.getLogger(__name__)
+
+RECOGNISED = 0xAA
+READY = 0xAA
+
+
+class Phase(str, Enum):
+    """Where the BMS is in the charging sequence (reference §3)."""
+
+    WAIT_CHM = "wait_chm"
+    HANDSHAKE = "handshake"  # BHM
+    RECOGNITION = "recognition"  # BRM
+    CONFIGURATION = "configuration"  # BCP
+    READY = "ready"  # BRO
+    CHARGING = "charging"  # BCL, BCS, BSM
+    STOPPING = "stopping"  # BST
+    STATISTICS = "statistics"  # BSD
+    DONE = "done"
+    ERROR = "error"  # CEM seen
+
+
+@dataclass
+class BmsScript:
+    """What the bench-as-BMS sends, and every deviation a case asks for."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    withhold: set[str] = field(default_factory=set)
+    raw: dict[str, bytes] = field(default_factory=dict)
+    period_s: dict[str, float] = field(default_factory=dict)
+    stop_after_packets: dict[str, int] = field(default_factory=dict)
+    keep_sending: set[str] = field(default_factory=set)
+    instead_of: dict[str, str] = field(default_factory=dict)
+    bro_ready_after_s: float | None = 0.5
+    charge_for_s: float | None = None
+    answer_cst: bool = True
+    bst_values: dict[str, Any] = field(default_factory=lambda: {"soc_target_reached": 1})
+
+
+class BmsRole(GbtParticipant):
+    """The BMS side of a session, driven by the charger's messages and a :class:`BmsScript`."""
+
+    def __init__(
+        self,
+        bus: can.BusABC,
+        script: BmsScript | None = None,
+        *,
+        table: MessageTable | None = None,
+        dt_gap: float = 0.002,
+        own_notifier: bool = False,
+    ) -> None:
+        super().__init__(
+            bus,
+            BMS_ADDRESS,
+            CHARGER_ADDRESS,
+            table=table,
+            name="bench-bms",
+            dt_gap=dt_gap,
+            own_notifier=own_notifier,
+        )
+        self.script = script or BmsScript()
+        self.phase = Phase.WAIT_CHM
+        self.phase_times: dict[Phase, float] = {}
+        self._phase_changed = threading.Condition()
+
+    # -- what a case calls -----------------------------------------------------------
+    def wait_phase(self, phase: Phase, timeout: float) -> bool:
+        """Block until the role has entered ``phase``; ``False`` on timeout."""
+        with self._phase_changed:
+            return self._phase_changed.wait_for(lambda: phase in self.phase_times, timeout)
+
+    def stop_charging(self, **bst_values: Any) -> None:
+        """End the charge from the BMS side: BST every 10 ms (reference §3 step 7)."""
+        self.call_soon(lambda: self._begin_stop(bst_values or self.script.bst_values))
+
+    def set_values(self, name: str, **values: Any) -> None:
+        """Change signal values of a message; a running periodic message picks them up."""
+
+        def apply() -> None:
+            self.script.values.setdefault(name, {}).update(values)
+            if self.is_sending(name):
+                self._start(name)
+
+        self.call_soon(apply)
+
+    def stop_sending(self, *names: str) -> None:
+        """Stop periodic messages now (a message interrupted mid-session)."""
+        self.call_soon(lambda: self.stop_message(*names))
+
+    # -- sending through the script -------------------------------------------------
+    def _start(self, name: str, extra: dict[str, Any] | None = None) -> None:
+        script = self.script
+        if name in script.withhold:
+            return
+        sent = script.instead_of.get(name, name)
+        values = {**script.values.get(sent, {}), **(extra or {})}
+        self.start_message(
+            sent,
+            values,
+            raw=script.raw.get(sent),
+            period_s=script.period_s.get(sent),
+            stop_after_packets=script.stop_after_packets.get(sent),
+        )
+
+    def _stop(self, *names: str) -> None:
+        for name in names:
+            if name not in self.script.keep_sending:
+                self.stop_message(self.script.instead_of.get(name, name))
+
+    def _enter(self, phase: Phase) -> None:
+        with self._phase_changed:
+            self.phase = phase
+            self.phase_times.setdefault(phase, self.now())
+            self._phase_changed.notify_all()
+        log.debug("bench BMS: %s", phase.value)
+
+    # -- the sequence ---------------------------------------------------------------
+    def on_message(self, msg: Decoded, frame: Frame) -> None:
+        handler = getattr(self, f"_on_{msg.name.lower()}", None)
+        if handler is not None:
+            handler(msg)
+
+    def _on_chm(self, msg: Decoded) -> None:
+        if self.phase == Phase.WAIT_CHM:
+            self._enter(Phase.HANDSHAKE)
+            self._start("BHM")
+
+    def _on_crm(self, msg: Decoded) -> None:
+        recognised = msg["recognition"] == RECOGNISED
+        if not recognised and self.phase in (Phase.WAIT_CHM, Phase.HANDSHAKE):
+            self._stop("BHM")
+            self._enter(Phase.RECOGNITION)
+            self._start("BRM")
+        elif recognised and self.phase in (Phase.HANDSHAKE, Phase.RECOGNITION):
+            self._stop("BHM", "BRM")
+            self._enter(Phase.CONFIGURATION)
+            self._start("BCP")
+
+    def _on_cml(self, msg: Decoded) -> None:
+        if self.phase == Phase.CONFIGURATION:
+            self._stop("BCP")
+            self._enter(Phase.READY)
+            self._start("BRO", {"bms_ready": 0})
+            delay = self.script.bro_ready_after_s
+            if delay is not None:
+                self.call_later(delay, self._bms_ready)
+
+    def _bms_ready(self) -> None:
+        if self.phase == Phase.READY:
+            self._start("BRO", {"bms_ready": READY})
+
+    def _on_cro(self, msg: Decoded) -> None:
+        if self.phase == Phase.READY and msg["charger_ready"] == READY:
+            self._stop("BRO")
+            self._enter(Phase.CHARGING)
+            for name in ("BCL", "BCS", "BSM"):
+                self._start(name)
+            if self.script.charge_for_s is not None:
+                self.call_later(self.script.charge_for_s, lambda: self._begin_stop(None))
+
+    def _begin_stop(self, bst_values: dict[str, Any] | None) -> None:
+        if self.phase not in (Phase.CHARGING, Phase.READY):
+            return
+        self._stop("BCL", "BCS", "BSM", "BRO")
+        self._enter(Phase.STOPPING)
+        self._start("BST", bst_values or self.script.bst_values)
+
+    def _on_cst(self, msg: Decoded) -> None:
+        if self.phase == Phase.STOPPING:
+            self._stop("BST")
+            self._enter(Phase.STATISTICS)
+            self._start("BSD")
+        elif self.phase == Phase.CHARGING:
+            # The charger ended the charge: answer with BST "charger stopped", then BSD.
+            self._stop("BCL", "BCS", "BSM")
+            if not self.script.answer_cst:
+                self.stop_all_sending()
+                self._enter(Phase.STOPPING)
+                return
+            self._enter(Phase.STOPPING)
+            self._start("BST", {"charger_stopped": 1})
+            self.call_later(0.05, self._after_charger_stop)
+
+    def _after_charger_stop(self) -> None:
+        if self.phase == Phase.STOPPING:
+            self._stop("BST")
+            self._enter(Phase.STATISTICS)
+            self._start("BSD")
+
+    def _on_csd(self, msg: Decoded) -> None:
+        if self.phase == Phase.STATISTICS:
+            self._enter(Phase.DONE)
+            self.call_later(0.3, lambda: self._stop("BSD"))
+
+    def _on_cem(self, msg: Decoded) -> None:
+        if self.phase not in (Phase.ERROR, Phase.DONE):
+            self.stop_all_sending()
+            self._enter(Phase.ERROR)

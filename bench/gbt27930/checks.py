@@ -1,0 +1,154 @@
+"""Reusable checks for GB/T 27930 cases: each fails with what was expected and what was seen.
+
+They read the capture (bus timestamps) and record what they measured, so a failed case
+still reports its figures.
+"""
+
+from __future__ import annotations
+
+from bench.can.capture import Capture, Predicate, Record
+from bench.cases import Measurements, check, fail
+from bench.gbt27930.timeouts import Timeout, Tolerance
+from bench.timing import Latency, PeriodStats, period_stats
+
+
+def seen_summary(capture: Capture, src: int, since: float, limit: int = 6) -> str:
+    """What the source sent since ``since``: message names with counts, for messages."""
+    counts: dict[str, int] = {}
+    for rec in capture.select(since=since, src=src):
+        counts[rec.name or "?"] = counts.get(rec.name or "?", 0) + 1
+    if not counts:
+        return "nothing"
+    items = sorted(counts.items(), key=lambda kv: -kv[1])[:limit]
+    return ", ".join(f"{n}×{c}" for n, c in items)
+
+
+def expect_message(
+    capture: Capture,
+    name: str,
+    *,
+    src: int,
+    since: float,
+    within: float,
+    what: str,
+    where: Predicate | None = None,
+) -> Record:
+    """The first ``name`` from ``src`` after ``since`` (matching ``where``) within ``within`` s."""
+    remaining = max(0.0, since + within - capture.now())
+    rec = capture.wait_for(name, since=since, src=src, where=where, timeout=remaining)
+    if rec is None or rec.timestamp > since + within:
+        fail(
+            f"{what} within {within:g} s",
+            f"none; the DUT sent {seen_summary(capture, src, since)} in that time",
+        )
+    return rec
+
+
+def expect_silence(
+    capture: Capture,
+    name: str,
+    *,
+    src: int,
+    since: float,
+    until: float,
+    what: str,
+    where: Predicate | None = None,
+) -> None:
+    """No ``name`` from ``src`` in ``[since, until]``; waits until ``until`` has passed."""
+    wait = until - capture.now()
+    if wait > 0:
+        capture.hold(wait)
+    found = capture.select(name, since=since, until=until, src=src, where=where)
+    if found:
+        first = found[0]
+        fail(what, f"{first.describe()} at +{first.timestamp - since:.3f} s")
+
+
+def check_period(
+    records: list[Record],
+    name: str,
+    nominal_s: float,
+    tolerance: Tolerance,
+    measurements: Measurements,
+    *,
+    min_count: int = 5,
+) -> PeriodStats:
+    """Mean gap of ``records`` within the tolerance of the table period."""
+    stats = period_stats([r.timestamp for r in records], nominal_s)
+    check(
+        stats is not None and stats.count >= min_count,
+        f"at least {min_count} {name} frames to measure the period",
+        f"{len(records)}",
+    )
+    assert stats is not None
+    measurements.record(f"{name}.period", stats)
+    check(
+        stats.mean_within(tolerance.period_rel),
+        f"{name} every {nominal_s * 1000:g} ms (mean within ±{tolerance.period_rel:.0%})",
+        f"mean {stats.mean_ms:.1f} ms (min {stats.min_ms:.1f}, max {stats.max_ms:.1f}, "
+        f"{stats.count} frames)",
+    )
+    return stats
+
+
+def check_lengths(records: list[Record], name: str, length: int) -> None:
+    """Every frame of ``name`` is ``length`` bytes (the DLC equals the table length)."""
+    wrong = [r for r in records if len(r.frame.data) != length]
+    if wrong:
+        fail(f"every {name} {length} bytes long", f"{wrong[0].describe()} ({len(wrong)} such)")
+
+
+def check_decoded(records: list[Record], name: str) -> None:
+    """Every frame of ``name`` decodes: right length, values in range, defined codes."""
+    bad = [r for r in records if not r.ok]
+    if bad:
+        reason = getattr(bad[0].decoded, "reason", "undecodable")
+        fail(f"every {name} well-formed", f"{reason} in {bad[0].describe()}")
+
+
+def check_cem_timeout(
+    capture: Capture,
+    timeout: Timeout,
+    tolerance: Tolerance,
+    measurements: Measurements,
+    *,
+    src: int,
+    earliest_start: float,
+    latest_start: float | None = None,
+) -> Record:
+    """A CEM with the timeout's bit, sent no sooner and no later than the limit allows.
+
+    The start point of some timers is not pinned down by the standard: the window runs
+    from ``earliest_start + limit - early`` to ``latest_start + limit + late``.
+    """
+    latest = earliest_start if latest_start is None else latest_start
+    lower = earliest_start + timeout.limit_s - tolerance.early_s
+    upper = latest + timeout.limit_s + tolerance.late_s
+    what = (
+        f"CEM with {timeout.cem_signal} (SPN{timeout.spn}) = 01 {timeout.limit_s:g} s "
+        f"after {timeout.after} (window {timeout.limit_s - tolerance.early_s:g}..."
+        f"{timeout.limit_s + tolerance.late_s:g} s)"
+    )
+    rec = capture.wait_for(
+        "CEM",
+        since=earliest_start,
+        src=src,
+        timeout=max(0.0, upper - capture.now()),
+    )
+    if rec is None or rec.timestamp > upper:
+        fail(what, f"no CEM; the DUT sent {seen_summary(capture, src, earliest_start)}")
+    latency = Latency.between(earliest_start, rec.timestamp, timeout.limit_s)
+    measurements.record(f"{timeout.name}_timeout", latency)
+    check(rec.ok, what, f"malformed CEM: {getattr(rec.decoded, 'reason', '')}")
+    check(
+        rec.values.get(timeout.cem_signal) == 1,
+        what,
+        f"CEM {rec.frame.data.hex(' ').upper()} with {timeout.cem_signal} = "
+        f"{rec.values.get(timeout.cem_signal)}",
+    )
+    check(
+        rec.timestamp >= lower,
+        what,
+        f"CEM after only {rec.timestamp - earliest_start:.3f} s (too early)",
+    )
+    return rec
