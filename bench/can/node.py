@@ -245,10 +245,21 @@ class CanNode:
         for frame in frames:
             self.send(frame)
 
-    def start_periodic(self, name: str, frame: Frame, period_s: float) -> None:
-        """Send ``frame`` every ``period_s``; replaces the data if already running."""
+    def start_periodic(
+        self, name: str, frame: Frame, period_s: float, *, immediate: bool = False
+    ) -> None:
+        """Send ``frame`` every ``period_s``; replaces the data if already running.
+
+        A running message takes new data at its next period, unless ``immediate``
+        (a state change the peer should see at once), which restarts the cycle now.
+        """
         current = self._periodic.get(name)
-        if current is not None and current.task is not None and current.period_s == period_s:
+        if (
+            not immediate
+            and current is not None
+            and current.task is not None
+            and current.period_s == period_s
+        ):
             current.frame = frame
             current.task.modify_data(frame.to_can())  # type: ignore[union-attr]
             return

@@ -56,6 +56,8 @@ class BmsScript:
     instead_of: dict[str, str] = field(default_factory=dict)
     bro_ready_after_s: float | None = 0.5
     charge_for_s: float | None = None
+    charging_start_delay_s: float = 0.0  # after CRO(0xAA), before BCL/BCS/BSM start
+    bsd_after_s: float = 0.0  # after the charger's CST, before BSD starts
     answer_cst: bool = True
     bst_values: dict[str, Any] = field(default_factory=lambda: {"soc_target_reached": 1})
 
@@ -111,7 +113,9 @@ class BmsRole(GbtParticipant):
         self.call_soon(lambda: self.stop_message(*names))
 
     # -- sending through the script -------------------------------------------------
-    def _start(self, name: str, extra: dict[str, Any] | None = None) -> None:
+    def _start(
+        self, name: str, extra: dict[str, Any] | None = None, *, immediate: bool = False
+    ) -> None:
         script = self.script
         if name in script.withhold:
             return
@@ -123,6 +127,7 @@ class BmsRole(GbtParticipant):
             raw=script.raw.get(sent),
             period_s=script.period_s.get(sent),
             stop_after_packets=script.stop_after_packets.get(sent),
+            immediate=immediate,
         )
 
     def _stop(self, *names: str) -> None:
@@ -170,16 +175,25 @@ class BmsRole(GbtParticipant):
 
     def _bms_ready(self) -> None:
         if self.phase == Phase.READY:
-            self._start("BRO", {"bms_ready": READY})
+            self._start("BRO", {"bms_ready": READY}, immediate=True)
 
     def _on_cro(self, msg: Decoded) -> None:
         if self.phase == Phase.READY and msg["charger_ready"] == READY:
             self._stop("BRO")
             self._enter(Phase.CHARGING)
-            for name in ("BCL", "BCS", "BSM"):
-                self._start(name)
-            if self.script.charge_for_s is not None:
-                self.call_later(self.script.charge_for_s, lambda: self._begin_stop(None))
+            delay = self.script.charging_start_delay_s
+            if delay > 0:
+                self.call_later(delay, self._start_charging_messages)
+            else:
+                self._start_charging_messages()
+
+    def _start_charging_messages(self) -> None:
+        if self.phase != Phase.CHARGING:
+            return
+        for name in ("BCL", "BCS", "BSM"):
+            self._start(name)
+        if self.script.charge_for_s is not None:
+            self.call_later(self.script.charge_for_s, lambda: self._begin_stop(None))
 
     def _begin_stop(self, bst_values: dict[str, Any] | None) -> None:
         if self.phase not in (Phase.CHARGING, Phase.READY):
@@ -189,10 +203,10 @@ class BmsRole(GbtParticipant):
         self._start("BST", bst_values or self.script.bst_values)
 
     def _on_cst(self, msg: Decoded) -> None:
-        if self.phase == Phase.STOPPING:
+        if self.phase == Phase.STOPPING and Phase.STATISTICS not in self.phase_times:
             self._stop("BST")
             self._enter(Phase.STATISTICS)
-            self._start("BSD")
+            self.call_later(self.script.bsd_after_s, self._start_bsd)
         elif self.phase == Phase.CHARGING:
             # The charger ended the charge: answer with BST "charger stopped", then BSD.
             self._stop("BCL", "BCS", "BSM")
@@ -208,6 +222,10 @@ class BmsRole(GbtParticipant):
         if self.phase == Phase.STOPPING:
             self._stop("BST")
             self._enter(Phase.STATISTICS)
+            self.call_later(self.script.bsd_after_s, self._start_bsd)
+
+    def _start_bsd(self) -> None:
+        if self.phase == Phase.STATISTICS:
             self._start("BSD")
 
     def _on_csd(self, msg: Decoded) -> None:

@@ -74,8 +74,12 @@ class GbtParticipant(CanNode):
         raw: bytes | None = None,
         period_s: float | None = None,
         stop_after_packets: int | None = None,
+        immediate: bool = False,
     ) -> None:
-        """Send ``name`` periodically (table period unless ``period_s``); updates if running."""
+        """Send ``name`` periodically (table period unless ``period_s``); updates if running.
+
+        ``immediate`` sends the new content now instead of at the next period.
+        """
         spec = self.table[name]
         data = raw if raw is not None else self.payload(name, values)
         period = period_s if period_s is not None else (spec.period_s or 0.25)
@@ -87,7 +91,7 @@ class GbtParticipant(CanNode):
                 name, spec.pgn, data, self.peer, period, stop_after_packets=stop_after_packets
             )
         else:
-            self.start_periodic(name, self.frame(name, data), period)
+            self.start_periodic(name, self.frame(name, data), period, immediate=immediate)
 
     def stop_message(self, *names: str) -> None:
         for name in names:

@@ -1,0 +1,78 @@
+"""Steps shared by the charger cases: bring a session to a phase, find the key frames.
+
+Kept apart from the cases so each case reads as its clause: script, steps, checks.
+"""
+
+from __future__ import annotations
+
+from bench.can.capture import Record
+from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
+from bench.cases import fail
+from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
+from bench.gbt27930.checks import seen_summary
+from fixtures.gbt27930.rig import DUT_READY_TIMEOUT_S, ChargerRig
+
+CHARGER = CHARGER_ADDRESS
+BMS = BMS_ADDRESS
+
+#: Longest the insulation self-check may take before CRM(0x00): the BMS gives up on CRM
+#: 30 s after CHM (reference timeout table, BEM SPN3901).
+CRM_AFTER_CHM_S = 30.0
+#: The BMS's own limits, used as the charger's latest answer (reference timeout table).
+CRM_AA_AFTER_BRM_S = 5.0
+CRO_AFTER_BRO_AA_S = 5.0
+CRO_AA_AFTER_BRO_AA_S = 60.0
+CML_AFTER_BCP_S = 5.0
+CST_AFTER_BST_S = 5.0
+CSD_AFTER_BST_S = 10.0
+
+
+def begin(rig: ChargerRig, script: BmsScript | None = None) -> BmsRole:
+    """Plug the bench BMS in and wait for the charger's CHM."""
+    bms = rig.start_bms(script)
+    if not bms.wait_phase(Phase.HANDSHAKE, DUT_READY_TIMEOUT_S):
+        fail(f"CHM from the charger within {DUT_READY_TIMEOUT_S:g} s of plugging in", "no CHM")
+    return bms
+
+
+def reach(rig: ChargerRig, phase: Phase, within: float, what: str) -> float:
+    """Wait until the bench BMS enters ``phase``; its entry time, or fail naming ``what``."""
+    assert rig.bms is not None
+    if not rig.bms.wait_phase(phase, within):
+        start = min(rig.bms.phase_times.values(), default=rig.capture.now())
+        fail(
+            f"{what} within {within:g} s",
+            f"BMS stuck in {rig.bms.phase.value}; the charger sent "
+            f"{seen_summary(rig.capture, CHARGER, start)}",
+        )
+    return rig.bms.phase_times[phase]
+
+
+def first(
+    rig: ChargerRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
+) -> Record:
+    """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
+
+    def match(rec: Record) -> bool:
+        return all(rec.values.get(k) == v for k, v in values.items())
+
+    rec = rig.capture.wait_for(name, src=src, since=since, where=match, timeout=wait)
+    if rec is None:
+        text = ", ".join(f"{k}={v:#x}" for k, v in values.items())
+        fail(f"a {name}({text}) in the capture", "none")
+    return rec
+
+
+def charger_frames(rig: ChargerRig, name: str, since: float, until: float | None = None):
+    return rig.capture.select(name, src=CHARGER, since=since, until=until)
+
+
+def start_charging(rig: ChargerRig, script: BmsScript | None = None, settle: float = 0.5) -> float:
+    """Run a normal session up to charging (CCS flowing); the time charging began."""
+    begin(rig, script)
+    t = reach(rig, Phase.CHARGING, CRM_AFTER_CHM_S + 30.0, "a session reaching CRO(0xAA)")
+    ccs = rig.capture.wait_for("CCS", src=CHARGER, since=t, timeout=5.0)
+    if ccs is None:
+        fail("CCS within 5 s of BCL and BCS", f"{seen_summary(rig.capture, CHARGER, t)}")
+    rig.capture.hold(settle)
+    return ccs.timestamp
