@@ -34,13 +34,27 @@ class PeriodStats:
         return abs(self.mean_ms - self.nominal_ms) <= self.nominal_ms * tolerance
 
 
-def period_stats(timestamps: Sequence[float], nominal_s: float | None = None) -> PeriodStats | None:
-    """Gap statistics of a timestamp series; ``None`` with fewer than two timestamps."""
+def period_stats(
+    timestamps: Sequence[float],
+    nominal_s: float | None = None,
+    *,
+    segments: Sequence[int] | None = None,
+) -> PeriodStats | None:
+    """Gap statistics of a timestamp series; ``None`` with fewer than two timestamps.
+
+    ``segments`` labels each timestamp; gaps are only taken between neighbours with the
+    same label (a message whose content changes may restart its cycle at the change).
+    """
     if len(timestamps) < 2:
         return None
     gaps = np.diff(np.asarray(timestamps, dtype=float)) * 1000.0
+    if segments is not None:
+        labels = np.asarray(segments)
+        gaps = gaps[labels[1:] == labels[:-1]]
+        if gaps.size == 0:
+            return None
     return PeriodStats(
-        count=len(timestamps),
+        count=int(gaps.size) + 1,
         nominal_ms=None if nominal_s is None else nominal_s * 1000.0,
         mean_ms=float(gaps.mean()),
         min_ms=float(gaps.min()),

@@ -72,9 +72,15 @@ def check_period(
     measurements: Measurements,
     *,
     min_count: int = 5,
+    per_content: bool = False,
 ) -> PeriodStats:
-    """Mean gap of ``records`` within the tolerance of the table period."""
-    stats = period_stats([r.timestamp for r in records], nominal_s)
+    """Mean gap of ``records`` within the tolerance of the table period.
+
+    ``per_content`` measures only between frames with the same payload, so a message
+    sent at once when its content changes (CRO 0x00 -> 0xAA) is not counted as early.
+    """
+    segments = _content_runs(records) if per_content else None
+    stats = period_stats([r.timestamp for r in records], nominal_s, segments=segments)
     check(
         stats is not None and stats.count >= min_count,
         f"at least {min_count} {name} frames to measure the period",
@@ -89,6 +95,17 @@ def check_period(
         f"{stats.count} frames)",
     )
     return stats
+
+
+def _content_runs(records: list[Record]) -> list[int]:
+    """A run number per record that changes whenever the payload changes."""
+    runs, run, previous = [], 0, None
+    for rec in records:
+        if previous is not None and rec.frame.data != previous:
+            run += 1
+        runs.append(run)
+        previous = rec.frame.data
+    return runs
 
 
 def check_lengths(records: list[Record], name: str, length: int) -> None:
