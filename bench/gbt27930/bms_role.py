@@ -86,6 +86,7 @@ class BmsRole(GbtParticipant):
         self.script = script or BmsScript()
         self.phase = Phase.WAIT_CHM
         self.phase_times: dict[Phase, float] = {}
+        self._stopped_by_bms = False
         self._phase_changed = threading.Condition()
 
     # -- what a case calls -----------------------------------------------------------
@@ -199,11 +200,12 @@ class BmsRole(GbtParticipant):
         if self.phase not in (Phase.CHARGING, Phase.READY):
             return
         self._stop("BCL", "BCS", "BSM", "BRO")
+        self._stopped_by_bms = True
         self._enter(Phase.STOPPING)
         self._start("BST", bst_values or self.script.bst_values)
 
     def _on_cst(self, msg: Decoded) -> None:
-        if self.phase == Phase.STOPPING and Phase.STATISTICS not in self.phase_times:
+        if self.phase == Phase.STOPPING and self._stopped_by_bms:
             self._stop("BST")
             self._enter(Phase.STATISTICS)
             self.call_later(self.script.bsd_after_s, self._start_bsd)

@@ -1,0 +1,228 @@
+"""GB/T 34658-2017 §7.5.3 (Table 8) — charger under test, charging phase (DP/DN.3xxx).
+
+Only DP.3001's content is public (CCS is 7 bytes); DP.3002-3004 are the bench's cases
+for the charging-phase rules of GB/T 27930-2015 §3 step 5-6 in the reference, numbered
+in the same series.
+"""
+
+from __future__ import annotations
+
+from bench.cases import Measurements, case, check
+from bench.gbt27930.bms_role import BmsScript, Phase
+from bench.gbt27930.checks import (
+    check_cem_timeout,
+    check_decoded,
+    check_lengths,
+    check_period,
+    expect_message,
+    expect_silence,
+)
+from bench.timing import Latency
+from fixtures.gbt27930.rig import ChargerRig
+from testcases.gbt27930.charger.steps import (
+    BMS,
+    CHARGER,
+    CRM_AFTER_CHM_S,
+    begin,
+    charger_frames,
+    first,
+    reach,
+    start_charging,
+)
+
+CLAUSE = "GB/T 34658-2017 §7.5.3"
+SESSION_S = CRM_AFTER_CHM_S + 30.0
+#: Bench choices where the standard gives no figure (documented in each case):
+RESPONSE_S = 1.0  # reaction to a BSM pause/resume/fault, and to a lower BCL demand
+CURRENT_TOLERANCE_A = 1.0  # output above demand still accepted (or 1 % of demand)
+
+
+@case("DP.3001", f"{CLAUSE}; GB/T 27930-2015 CCS (PGN 0x1200)", "CCS transmission")
+def test_dp3001_ccs(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger starts CCS only once it has both BCL and BCS, in the right format.
+
+    Steps: normal session to charging; charge for 2 s.
+    Expected:
+    1. The first CCS comes after the first BCL and the first complete BCS.
+    2. CRO stops once CCS has started.
+    3. CCS is 7 bytes (GB/T 34658 DP.3001), every 50 ms, values in range.
+    """
+    ccs_start = start_charging(rig, settle=2.0)
+    bcl = first(rig, "BCL", BMS)
+    bcs = first(rig, "BCS", BMS)
+    check(
+        ccs_start >= max(bcl.timestamp, bcs.timestamp),
+        "the first CCS after both BCL and BCS",
+        f"CCS {max(bcl.timestamp, bcs.timestamp) - ccs_start:.3f} s before the later of them",
+    )
+    late_cro = charger_frames(rig, "CRO", since=ccs_start + 0.3)
+    check(not late_cro, "no CRO once CCS has started", f"{len(late_cro)} CRO after CCS")
+    frames = charger_frames(rig, "CCS", since=ccs_start)
+    check_lengths(frames, "CCS", 7)
+    check_decoded(frames, "CCS")
+    check_period(frames, "CCS", 0.05, rig.timing.tolerance, measurements, min_count=10)
+
+
+@case("DP.3002", f"{CLAUSE}; GB/T 27930-2015 BCL, CCS", "Output follows the BCL demand")
+def test_dp3002_follows_bcl(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger never delivers more current than the BMS asks for.
+
+    Steps: charge at a demand of 100 A for 1.5 s, then lower it to 50 A for 1.5 s.
+    Expected:
+    1. Every CCS output current is at most the BCL current demand (+1 A or 1 %),
+       allowing 1 s after the demand is lowered (bench choice: the standard gives the
+       response time in GB/T 18487.1, which the CAN bench does not measure).
+    """
+    start = start_charging(rig, BmsScript(values={"BCL": {"current_demand": -100.0}}))
+    rig.capture.hold(1.0)
+    lowered = rig.capture.now()
+    rig.bms.set_values("BCL", current_demand=-50.0)
+    rig.capture.hold(1.5)
+    worst = 0.0
+    for ccs in charger_frames(rig, "CCS", since=start):
+        demand = 100.0 if ccs.timestamp < lowered + RESPONSE_S else 50.0
+        if lowered <= ccs.timestamp < lowered + RESPONSE_S:
+            continue
+        current = abs(float(ccs.values.get("output_current", 0.0)))
+        allowed = demand + max(CURRENT_TOLERANCE_A, demand * 0.01)
+        worst = max(worst, current - demand)
+        check(
+            current <= allowed,
+            f"CCS output current <= BCL demand {demand:g} A (+{allowed - demand:g} A)",
+            f"{current:g} A at +{ccs.timestamp - start:.2f} s ({ccs.describe()})",
+        )
+    measurements.record("max_current_above_demand_a", round(worst, 2))
+
+
+@case("DP.3003", f"{CLAUSE}; GB/T 27930-2015 BSM SPN3096, CCS SPN3929", "Pause and resume by BSM")
+def test_dp3003_bsm_pause(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: BSM "charging forbidden" pauses the charger; "permitted" resumes it.
+
+    Steps: charge; set BSM SPN3096 = 00 for 1.5 s; then set it back to 01.
+    Expected:
+    1. Within 1 s (bench choice) of that BSM, CCS shows SPN3929 = 00 (paused) and
+       output current <= 5 A.
+    2. Within 1 s of SPN3096 = 01, CCS shows SPN3929 = 01 again.
+    """
+    start = start_charging(rig)
+    rig.bms.set_values("BSM", charging_permitted=0)
+    t_pause = first(rig, "BSM", BMS, since=start, charging_permitted=0).timestamp
+    paused = expect_message(
+        rig.capture, "CCS", src=CHARGER, since=t_pause, within=RESPONSE_S + 0.25,
+        what="CCS with charging_permitted (SPN3929) = 00 after BSM SPN3096 = 00",
+        where=lambda r: r.values.get("charging_permitted") == 0,
+    )  # fmt: skip
+    measurements.record("pause_latency", Latency.between(t_pause, paused.timestamp, RESPONSE_S))
+    current = abs(float(paused.values.get("output_current", 0.0)))
+    check(current <= 5.0, "output current <= 5 A while paused", f"{current:g} A")
+    rig.capture.hold(1.5)
+    rig.bms.set_values("BSM", charging_permitted=1)
+    t_resume = first(rig, "BSM", BMS, since=t_pause, charging_permitted=1).timestamp
+    resumed = expect_message(
+        rig.capture, "CCS", src=CHARGER, since=t_resume, within=RESPONSE_S + 0.25,
+        what="CCS with charging_permitted = 01 after BSM SPN3096 = 01",
+        where=lambda r: r.values.get("charging_permitted") == 1,
+    )  # fmt: skip
+    measurements.record("resume_latency", Latency.between(t_resume, resumed.timestamp, 1.0))
+
+
+@case("DP.3004", f"{CLAUSE}; GB/T 27930-2015 BSM, CST", "Stop on an abnormal BSM")
+def test_dp3004_bsm_fault(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: an abnormal battery state in BSM makes the charger stop.
+
+    Steps: charge; set BSM insulation status (SPN3094) = 01 (abnormal).
+    Expected:
+    1. CST within 1 s (bench choice) of that BSM, and CCS stops.
+    """
+    start = start_charging(rig)
+    rig.bms.set_values("BSM", insulation_status=1)
+    t_fault = first(rig, "BSM", BMS, since=start, insulation_status=1).timestamp
+    cst = expect_message(
+        rig.capture, "CST", src=CHARGER, since=t_fault, within=RESPONSE_S + 0.25,
+        what="CST after BSM reports insulation abnormal",
+    )  # fmt: skip
+    measurements.record("cst_after_bsm_fault", Latency.between(t_fault, cst.timestamp, 1.0))
+    expect_silence(
+        rig.capture, "CCS", src=CHARGER, since=cst.timestamp + 0.1, until=cst.timestamp + 0.6,
+        what="no CCS after CST",
+    )  # fmt: skip
+
+
+@case("DN.3001", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3924", "Only BCL, no BCS, during CRO(0xAA)")
+def test_dn3001_no_bcs(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger does not start on BCL alone and times BCS out.
+
+    Steps: after CRO(0xAA) the BMS sends BCL and BSM but never BCS.
+    Expected:
+    1. No CCS.
+    2. CEM with SPN3924 (BCS timeout) = 01, 5 s after CRO(0xAA) (or the first BCL).
+    """
+    begin(rig, BmsScript(withhold={"BCS"}))
+    reach(rig, Phase.CHARGING, SESSION_S, "CRO(0xAA)")
+    cro_aa = first(rig, "CRO", CHARGER, charger_ready=0xAA)
+    bcl = first(rig, "BCL", BMS)
+    cem = check_cem_timeout(
+        rig.capture, rig.timing["bcs"], rig.timing.tolerance, measurements,
+        src=CHARGER, earliest_start=cro_aa.timestamp, latest_start=bcl.timestamp,
+    )  # fmt: skip
+    expect_silence(
+        rig.capture, "CCS", src=CHARGER, since=cro_aa.timestamp, until=cem.timestamp,
+        what="no CCS without BCS",
+    )  # fmt: skip
+
+
+@case("DN.3002", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3925", "Only BCS, no BCL, during CRO(0xAA)")
+def test_dn3002_no_bcl(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger does not start on BCS alone and times BCL out (1 s).
+
+    Steps: after CRO(0xAA) the BMS sends BCS and BSM but never BCL.
+    Expected:
+    1. No CCS.
+    2. CEM with SPN3925 (BCL timeout) = 01, 1 s after CRO(0xAA) (or the first BCS).
+    """
+    begin(rig, BmsScript(withhold={"BCL"}))
+    reach(rig, Phase.CHARGING, SESSION_S, "CRO(0xAA)")
+    cro_aa = first(rig, "CRO", CHARGER, charger_ready=0xAA)
+    bcs = first(rig, "BCS", BMS)
+    cem = check_cem_timeout(
+        rig.capture, rig.timing["bcl"], rig.timing.tolerance, measurements,
+        src=CHARGER, earliest_start=cro_aa.timestamp, latest_start=bcs.timestamp,
+    )  # fmt: skip
+    expect_silence(
+        rig.capture, "CCS", src=CHARGER, since=cro_aa.timestamp, until=cem.timestamp,
+        what="no CCS without BCL",
+    )  # fmt: skip
+
+
+def _interrupted(rig: ChargerRig, measurements: Measurements, name: str, timer: str) -> None:
+    """Charge, stop ``name`` mid-charge, expect the CEM of ``timer`` from its last frame."""
+    start_charging(rig, settle=1.0)
+    rig.bms.stop_sending(name)
+    rig.capture.hold(0.6)  # let a transfer under way finish
+    last = rig.capture.select(name, src=BMS)[-1]
+    check_cem_timeout(
+        rig.capture, rig.timing[timer], rig.timing.tolerance, measurements,
+        src=CHARGER, earliest_start=last.timestamp,
+    )  # fmt: skip
+
+
+@case("DN.3005", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3924", "BCS interrupted during charging")
+def test_dn3005_bcs_interrupted(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger notices BCS stopping while it charges.
+
+    Steps: charge for 1 s, then stop BCS (BCL and BSM go on).
+    Expected:
+    1. CEM with SPN3924 (BCS timeout) = 01, 5 s after the last BCS.
+    """
+    _interrupted(rig, measurements, "BCS", "bcs")
+
+
+@case("DN.3006", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3925", "BCL interrupted during charging")
+def test_dn3006_bcl_interrupted(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger notices BCL stopping while it charges (1 s limit).
+
+    Steps: charge for 1 s, then stop BCL (BCS and BSM go on).
+    Expected:
+    1. CEM with SPN3925 (BCL timeout) = 01, 1 s after the last BCL.
+    """
+    _interrupted(rig, measurements, "BCL", "bcl")
