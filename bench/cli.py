@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vgi-bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("list", help="every suite and case: id, clause, title")
+    sub.add_parser("list", help="every suite and case: suite, id, clause, title (tab-separated)")
 
     run = sub.add_parser("run", help="run suites against the DUT named in the profile")
     run.add_argument("--suite", action="append", required=True, metavar="SUITE")
@@ -61,12 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     except ProfileError as exc:
         print(f"vgi-bench: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `vgi-bench list | head`
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     rows = collect_cases([s.path() for s in all_suites().values()])
     for suite, case_id, clause, title in rows:
-        print(f"{suite:<18} {case_id:<9} {clause:<32} {title}")
+        print(f"{suite}\t{case_id}\t{clause}\t{title}")
     return EXIT_OK
 
 
@@ -90,7 +93,7 @@ class _Collector:
 def collect_cases(paths: list[Path]) -> list[tuple[str, str, str, str]]:
     collector = _Collector()
     pytest.main(
-        ["--collect-only", "-q", "-p", "no:cacheprovider", *map(str, paths)],
+        ["--collect-only", "-p", "no:terminal", "-p", "no:cacheprovider", *map(str, paths)],
         plugins=[collector],
     )
     return collector.rows

@@ -76,7 +76,9 @@ RUN_KEY = pytest.StashKey[RunContext]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if any(item.get_closest_marker(MARKER) for item in items) and RUN_KEY not in config.stash:
+    if config.option.collectonly or RUN_KEY in config.stash:
+        return
+    if any(item.get_closest_marker(MARKER) for item in items):
         out = config.getoption("--vgi-out")
         out_dir = Path(out) if out else default_out_dir()
         config.stash[RUN_KEY] = RunContext(config.stash[PROFILE_KEY], out_dir)

@@ -156,7 +156,7 @@ class BmsRole(GbtParticipant):
 
     def _on_crm(self, msg: Decoded) -> None:
         recognised = msg["recognition"] == RECOGNISED
-        if not recognised and self.phase in (Phase.WAIT_CHM, Phase.HANDSHAKE):
+        if not recognised and self.phase == Phase.HANDSHAKE:
             self._stop("BHM")
             self._enter(Phase.RECOGNITION)
             self._start("BRM")
@@ -236,6 +236,7 @@ class BmsRole(GbtParticipant):
             self.call_later(0.3, lambda: self._stop("BSD"))
 
     def _on_cem(self, msg: Decoded) -> None:
-        if self.phase not in (Phase.ERROR, Phase.DONE):
+        # A CEM before our session started belongs to the previous one (shared bus).
+        if self.phase not in (Phase.WAIT_CHM, Phase.ERROR, Phase.DONE):
             self.stop_all_sending()
             self._enter(Phase.ERROR)

@@ -1,0 +1,53 @@
+"""Running one conformance case through the real CLI against a (faulty) reference DUT."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    verdict: str
+    message: str
+    measurements: dict
+    output: str
+
+
+def write_profile(path: Path, *, faults: tuple[str, ...] = (), can: str = "") -> Path:
+    """A profile for the simulated charger with ``faults`` switched on."""
+    fault_list = ", ".join(f'"{f}"' for f in faults)
+    can = can or 'interface = "virtual"\nchannel = "proof"\nbitrate = 250000\n'
+    path.write_text(
+        "[dut]\n"
+        'vendor = "vgi-bench"\nmodel = "reference charger"\nserial = "T"\nfirmware = "t"\n'
+        f"simulated = true\nfaults = [{fault_list}]\n"
+        f"[can]\n{can}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_case(
+    tmp: Path, suite: str, selector: str, *, faults: tuple[str, ...] = (), timeout: float = 300
+) -> Outcome:
+    """``vgi-bench run --suite SUITE -k SELECTOR`` with a fresh profile and out dir."""
+    profile = write_profile(tmp / "profile.toml", faults=faults)
+    out = tmp / "out"
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
+            "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q",
+        ],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    lines = (out / "results.jsonl").read_text().splitlines() if out.exists() else []
+    results = [json.loads(line) for line in lines if line.strip()]
+    output = proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert len(results) == 1, f"expected one result for {selector}, got {len(results)}\n{output}"
+    r = results[0]
+    return Outcome(proc.returncode, r["verdict"], r["message"], r["measurements"], output)
