@@ -18,25 +18,35 @@ class Outcome:
     output: str
 
 
-def write_profile(path: Path, *, faults: tuple[str, ...] = (), can: str = "") -> Path:
-    """A profile for the simulated charger with ``faults`` switched on."""
+def write_profile(
+    path: Path, *, faults: tuple[str, ...] = (), can: str = "", simulated: bool = True
+) -> Path:
+    """A profile for the (simulated) charger with ``faults`` switched on."""
     fault_list = ", ".join(f'"{f}"' for f in faults)
     can = can or 'interface = "virtual"\nchannel = "proof"\nbitrate = 250000\n'
     path.write_text(
         "[dut]\n"
         'vendor = "vgi-bench"\nmodel = "reference charger"\nserial = "T"\nfirmware = "t"\n'
-        f"simulated = true\nfaults = [{fault_list}]\n"
-        f"[can]\n{can}",
+        f"simulated = {'true' if simulated else 'false'}\n"
+        + (f"faults = [{fault_list}]\n" if simulated else "")
+        + f"[can]\n{can}",
         encoding="utf-8",
     )
     return path
 
 
 def run_case(
-    tmp: Path, suite: str, selector: str, *, faults: tuple[str, ...] = (), timeout: float = 300
+    tmp: Path,
+    suite: str,
+    selector: str,
+    *,
+    faults: tuple[str, ...] = (),
+    can: str = "",
+    simulated: bool = True,
+    timeout: float = 300,
 ) -> Outcome:
     """``vgi-bench run --suite SUITE -k SELECTOR`` with a fresh profile and out dir."""
-    profile = write_profile(tmp / "profile.toml", faults=faults)
+    profile = write_profile(tmp / "profile.toml", faults=faults, can=can, simulated=simulated)
     out = tmp / "out"
     proc = subprocess.run(
         [

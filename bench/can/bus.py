@@ -7,14 +7,15 @@ any adapter python-can supports works unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import can
 
 #: Interfaces known to echo our own transmissions back when asked to. The echo carries
 #: the bus timestamp, so transmitted and received frames share one clock in the capture.
-ECHO_CAPABLE = frozenset({"socketcan", "virtual", "udp_multicast", "kvaser", "vector", "ixxat"})
+ECHO_CAPABLE = frozenset({"socketcan", "virtual", "kvaser", "vector", "ixxat"})
 
 
 class BusOpenError(RuntimeError):
@@ -56,3 +57,42 @@ def open_bus(
         return can.Bus(**kwargs)
     except (can.CanError, OSError, ImportError, ValueError, NotImplementedError) as exc:
         raise BusOpenError(f"cannot open CAN bus {interface}:{channel}: {exc}") from exc
+
+
+def attach_tx_echo(bus: can.BusABC, listener: Callable[[can.Message], None]) -> None:
+    """Feed every frame sent through ``bus`` to ``listener`` when the driver cannot echo.
+
+    Interfaces without ``receive_own_messages`` (udp_multicast, pcan, slcan, ...) get a
+    software echo stamped with the host clock just after ``send`` returns; python-can's
+    thread-based periodic tasks send through the same ``send``, so they are echoed too.
+    """
+    original = bus.send
+
+    def send(msg: can.Message, timeout: float | None = None) -> None:
+        original(msg, timeout)
+        echo = can.Message(
+            arbitration_id=msg.arbitration_id,
+            is_extended_id=msg.is_extended_id,
+            data=msg.data,
+            dlc=msg.dlc,
+            is_rx=False,
+            timestamp=time.time(),
+            channel=msg.channel,
+        )
+        listener(echo)
+
+    bus.send = send  # type: ignore[method-assign]
+
+
+def open_echoing_bus(
+    interface: str,
+    channel: str,
+    bitrate: int,
+    options: Mapping[str, Any] | None,
+    listener: Callable[[can.Message], None],
+) -> can.BusABC:
+    """Open a bus whose own transmissions reach ``listener`` (driver echo or software)."""
+    bus = open_bus(interface, channel, bitrate, options, echo=True)
+    if interface not in ECHO_CAPABLE:
+        attach_tx_echo(bus, listener)
+    return bus

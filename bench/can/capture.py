@@ -72,20 +72,24 @@ class Capture(can.Listener):
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
+        # Frames arrive from the notifier thread and, with a software echo, from sending
+        # threads: decoding and transport reassembly take one frame at a time.
+        self._ingest = threading.Lock()
         self._monitor = TpMonitor()
         self._subscribers: list[Callable[[Record], None]] = []
 
     # -- listener side -------------------------------------------------------------
     def on_message_received(self, msg: can.Message) -> None:
-        if self.writer is not None:
-            try:
-                self.writer.on_message_received(msg)
-            except Exception:  # a full disk must not lose the in-memory capture
-                log.exception("raw capture writer failed")
-        frame = Frame.from_can(msg)
-        if frame is None:
-            return
-        self.add_frame(frame)
+        with self._ingest:
+            if self.writer is not None:
+                try:
+                    self.writer.on_message_received(msg)
+                except Exception:  # a full disk must not lose the in-memory capture
+                    log.exception("raw capture writer failed")
+            frame = Frame.from_can(msg)
+            if frame is None:
+                return
+            self.add_frame(frame)
 
     def add_frame(self, frame: Frame) -> list[Record]:
         """Record one frame (and any transfer it completes); returns the new records."""

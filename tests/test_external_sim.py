@@ -1,0 +1,112 @@
+"""The charger suite against a reference charger in another process, over udp_multicast.
+
+This is the shape of a real campaign: the DUT is a separate node on a shared bus, the
+bench does not start or reset it, and consecutive cases meet it in whatever state the
+last one left it (the simulated charger starts over after a quiet bus, like a re-plug).
+Each test uses its own multicast group and port so parallel runs never cross.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.proof import run_case, write_profile
+from tests.test_charger_cases_proof import CASE_FAULTS, selector
+
+SUITE = "gbt27930.charger"
+
+
+def multicast_can() -> str:
+    group = f"239.74.{random.randint(1, 254)}.{random.randint(1, 254)}"
+    port = random.randint(20000, 60000)
+    return f'interface = "udp_multicast"\nchannel = "{group}"\nbitrate = 250000\nport = {port}\n'
+
+
+class ExternalCharger:
+    """``vgi-bench sim gbt-charger`` in a subprocess."""
+
+    def __init__(self, profile: Path, faults: tuple[str, ...] = ()) -> None:
+        args = [sys.executable, "-m", "bench.cli", "sim", "gbt-charger", "--profile", str(profile)]
+        for fault in faults:
+            args += ["--fault", fault]
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        assert "running on udp_multicast" in line, line + self.proc.stderr.read()
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=10)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+@pytest.fixture
+def shared_bus(tmp_path: Path) -> str:
+    return multicast_can()
+
+
+def _start(tmp_path: Path, can: str, faults: tuple[str, ...] = ()) -> ExternalCharger:
+    sim_profile = write_profile(tmp_path / "sim.toml", can=can)
+    return ExternalCharger(sim_profile, faults)
+
+
+def _external_profile(tmp_path: Path, can: str) -> Path:
+    return write_profile(tmp_path / "profile.toml", can=can, simulated=False)
+
+
+@pytest.fixture
+def conformant_charger(tmp_path: Path, shared_bus: str) -> Iterator[ExternalCharger]:
+    charger = _start(tmp_path, shared_bus)
+    yield charger
+    assert charger.stop() == 0, "the sim must exit cleanly on SIGTERM"
+
+
+def test_cases_in_sequence_pass_external_charger(
+    tmp_path: Path, shared_bus: str, conformant_charger: ExternalCharger
+) -> None:
+    profile = _external_profile(tmp_path, shared_bus)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "bench.cli", "run", "--suite", SUITE, "--profile", str(profile),
+            "--out", str(out), "-k", "dp1001 or dp1003 or dn1001 or dp3001 or dp4001 or dp4002",
+        ],
+        capture_output=True, text=True, timeout=400, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    results = (out / "results.jsonl").read_text().splitlines()
+    assert len(results) == 6
+    assert (out / "summary.json").exists() and (out / "report.html").exists()
+    assert time.monotonic() - started < 300
+
+
+def _first_case_for(fault: str) -> str:
+    return next(case_id for case_id, faults in CASE_FAULTS.items() if fault in faults)
+
+
+@pytest.mark.parametrize("fault", sorted({f for fs in CASE_FAULTS.values() for f in fs}))
+def test_fault_of_external_charger_is_caught(tmp_path: Path, fault: str) -> None:
+    can = multicast_can()
+    charger = _start(tmp_path, can, (fault,))
+    try:
+        profile_dir = tmp_path / "bench"
+        profile_dir.mkdir()
+        case_id = _first_case_for(fault)
+        outcome = run_case(profile_dir, SUITE, selector(case_id), can=can, simulated=False)
+    finally:
+        charger.stop()
+    assert outcome.verdict == "failed", f"{case_id} vs external {fault}: {outcome.message}"
+    assert outcome.message.startswith("expected ")
