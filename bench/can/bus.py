@@ -63,12 +63,13 @@ def attach_tx_echo(bus: can.BusABC, listener: Callable[[can.Message], None]) -> 
     """Feed every frame sent through ``bus`` to ``listener`` when the driver cannot echo.
 
     Interfaces without ``receive_own_messages`` (udp_multicast, pcan, slcan, ...) get a
-    software echo stamped with the host clock just after ``send`` returns; python-can's
+    software echo stamped with the host clock just before ``send``; python-can's
     thread-based periodic tasks send through the same ``send``, so they are echoed too.
     """
     original = bus.send
 
     def send(msg: can.Message, timeout: float | None = None) -> None:
+        sent_at = time.time()  # no peer can have seen the frame before this instant
         original(msg, timeout)
         echo = can.Message(
             arbitration_id=msg.arbitration_id,
@@ -76,7 +77,7 @@ def attach_tx_echo(bus: can.BusABC, listener: Callable[[can.Message], None]) -> 
             data=msg.data,
             dlc=msg.dlc,
             is_rx=False,
-            timestamp=time.time(),
+            timestamp=sent_at,
             channel=msg.channel,
         )
         listener(echo)
