@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bench.can.node import tune_for_realtime
 from bench.plugin import default_out_dir
 from bench.profile import ProfileError, load_profile
 from bench.suites import all_suites
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("run", "sim"):
+        tune_for_realtime()
     handler = COMMANDS[args.command]
     try:
         return handler(args)

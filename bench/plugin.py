@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bench.can.node import tune_for_realtime
 from bench.cases import MARKER, CaseFailure, Measurements, case_info
 from bench.profile import Profile, ProfileError, load_profile
 from bench.results import (
@@ -79,6 +80,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.option.collectonly or RUN_KEY in config.stash:
         return
     if any(item.get_closest_marker(MARKER) for item in items):
+        tune_for_realtime()
         out = config.getoption("--vgi-out")
         out_dir = Path(out) if out else default_out_dir()
         config.stash[RUN_KEY] = RunContext(config.stash[PROFILE_KEY], out_dir)

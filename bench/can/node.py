@@ -13,6 +13,7 @@ import heapq
 import itertools
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,16 @@ from bench.can.transport import (
 )
 
 log = logging.getLogger(__name__)
+
+#: GIL switch interval for bench processes (CPython's default is 5 ms). Periodic senders
+#: and the node thread wait for the GIL when they wake; a shorter interval bounds that
+#: wait well under a 10 ms message period. Set by the CLI and by conformance runs.
+REALTIME_SWITCH_INTERVAL_S = 0.0005
+
+
+def tune_for_realtime() -> None:
+    """Apply :data:`REALTIME_SWITCH_INTERVAL_S` to this process."""
+    sys.setswitchinterval(REALTIME_SWITCH_INTERVAL_S)
 
 
 @dataclass(order=True)
@@ -272,8 +283,18 @@ class CanNode:
         if current is not None and current.task is not None:
             current.task.stop()
         multi = self._multi.pop(name, None)
-        if multi is not None and multi.timer is not None:
-            multi.timer.cancel()
+        if multi is not None:
+            if multi.timer is not None:
+                multi.timer.cancel()
+            self._abort_transfer(multi.dst, multi.pgn)
+
+    def _abort_transfer(self, dst: int, pgn: int) -> None:
+        """Abort a transfer of ``pgn`` still under way: the message is no longer wanted,
+        and J1939 allows one transfer per peer, so it would hold up the next message."""
+        sender = self._senders.get(dst)
+        if sender is not None and sender.pgn == pgn and sender.result is None:
+            self._send_all(sender.abort(self.now(), detail="message stopped"))
+            self._finish_sender(dst, sender)
 
     def is_sending(self, name: str) -> bool:
         return name in self._periodic or name in self._multi
