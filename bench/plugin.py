@@ -76,7 +76,12 @@ PROFILE_KEY = pytest.StashKey[Profile]()
 RUN_KEY = pytest.StashKey[RunContext]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # `-k DP.1003` selects by case id
+        info = case_info(item)
+        if info is not None:
+            item.extra_keyword_matches.add(info.id)
     if config.option.collectonly or RUN_KEY in config.stash:
         return
     if any(item.get_closest_marker(MARKER) for item in items):
