@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MEASUREMENTS_KEY = pytest.StashKey[Measurements]()
 PHASES_KEY = pytest.StashKey[dict]()
+PROFILE_KEY = pytest.StashKey[Profile]()
+SUMMARY_KEY = pytest.StashKey[dict]()
 
 
 @dataclass
@@ -49,6 +51,9 @@ class RunContext:
         if path.exists():  # a re-run into the same directory keeps the old lines aside
             path.replace(path.with_name(f"results.{int(path.stat().st_mtime)}.jsonl"))
         self.log = ResultLog(path)
+
+
+RUN_KEY = pytest.StashKey[RunContext]()
 
 
 def default_out_dir() -> Path:
@@ -70,10 +75,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[PROFILE_KEY] = profile
-
-
-PROFILE_KEY = pytest.StashKey[Profile]()
-RUN_KEY = pytest.StashKey[RunContext]()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -216,9 +217,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     except Exception:  # the report must not hide results already on disk
         log.exception("report.html could not be written")
     session.config.stash[SUMMARY_KEY] = summary
-
-
-SUMMARY_KEY = pytest.StashKey[dict]()
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

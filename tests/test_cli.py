@@ -117,6 +117,14 @@ def test_run_selection_matching_nothing_is_usage_error(tmp_path: Path) -> None:
 
 
 def test_run_in_process_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    switch = sys.getswitchinterval()  # `run` tunes the process for real time
+    try:
+        _in_process_usage_errors(capsys, tmp_path)
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def _in_process_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["run", "--suite", "bogus"]) == 2
     assert "bogus" in capsys.readouterr().err
     assert main(["run", "--suite", SUITE, "--profile", str(tmp_path / "absent.toml")]) == 2
@@ -141,6 +149,16 @@ def test_run_args_after_double_dash_reach_pytest(tmp_path: Path) -> None:
     assert not (tmp_path / "o2" / "results.jsonl").exists()
 
 
+def test_run_selects_by_case_id(tmp_path: Path) -> None:
+    proc = vgi(
+        "run", "--suite", SUITE, "-k", "DP.1001", "--out", str(tmp_path / "o"), "--",
+        "--collect-only",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert "1 selected" in proc.stdout, proc.stdout[-2000:]
+    assert f"<Function {CASE}>" in proc.stdout
+
+
 # --------------------------------------------------------------------------- run: a real case
 
 
@@ -157,7 +175,7 @@ def passed_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     ``-- -x --maxfail=1`` also checks that pytest arguments after ``--`` are accepted.
     """
     base = tmp_path_factory.mktemp("cli-run")
-    out = base / "out"
+    out = base / "results"
     proc = vgi(
         "run", "--suite", SUITE, "-k", CASE, "--out", str(out), "--", "-x", "--maxfail=1",
         cwd=base, timeout=120,
@@ -169,7 +187,7 @@ def test_run_default_profile_passes(passed_run: Run) -> None:
     proc = passed_run.proc
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "1 passed" in proc.stdout
-    assert not (passed_run.out.parent / "out" / "out").exists()
+    assert not (passed_run.out.parent / "out").exists(), "--out is where results go"
 
 
 def test_run_writes_results_jsonl(passed_run: Run) -> None:
