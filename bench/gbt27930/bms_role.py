@@ -59,6 +59,7 @@ class BmsScript:
     charging_start_delay_s: float = 0.0  # after CRO(0xAA), before BCL/BCS/BSM start
     bsd_after_s: float = 0.0  # after the charger's CST, before BSD starts
     answer_cst: bool = True
+    strict: bool = True  # False: out-of-range values are sent clamped to their field
     bst_values: dict[str, Any] = field(default_factory=lambda: {"soc_target_reached": 1})
 
 
@@ -114,6 +115,9 @@ class BmsRole(GbtParticipant):
         self.call_soon(lambda: self.stop_message(*names))
 
     # -- sending through the script -------------------------------------------------
+    def payload(self, name: str, values: Any = None) -> bytes:
+        return self.table.encode(name, values or {}, strict=self.script.strict)
+
     def _start(
         self, name: str, extra: dict[str, Any] | None = None, *, immediate: bool = False
     ) -> None:
