@@ -22,6 +22,7 @@ from bench.results import (
     CaseResult,
     ResultLog,
     build_summary,
+    iso_from_epoch,
     now_iso,
     read_results,
     write_summary,
@@ -83,9 +84,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         info = case_info(item)
         if info is not None:
             item.extra_keyword_matches.add(info.id)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Open the run's results directory once the selected cases are known."""
+    config = session.config
     if config.option.collectonly or RUN_KEY in config.stash:
         return
-    if any(item.get_closest_marker(MARKER) for item in items):
+    if any(item.get_closest_marker(MARKER) for item in session.items):
         tune_for_realtime()
         out = config.getoption("--vgi-out")
         out_dir = Path(out) if out else default_out_dir()
@@ -163,6 +169,8 @@ def _message(excinfo: Any) -> str:
 def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None:
     verdict, message = _verdict(phases)
     duration = sum(rep.duration for rep, _ in phases.values())
+    setup_report = phases.get("setup", (None, None))[0]
+    started = getattr(setup_report, "start", None)
     result = CaseResult(
         id=info.id,
         suite=suite_for_path(Path(str(item.path))),
@@ -173,6 +181,7 @@ def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None
         duration_s=round(duration, 3),
         measurements=dict(item.stash.get(MEASUREMENTS_KEY, {})),
         nodeid=item.nodeid,
+        started=iso_from_epoch(started) if started else "",
         finished=now_iso(),
     )
     assert ctx.log is not None

@@ -54,6 +54,10 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def iso_from_epoch(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
+
+
 class ResultLog:
     """Appends one JSON line per finished case and fsyncs it (thread-safe)."""
 

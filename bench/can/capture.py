@@ -111,7 +111,10 @@ class Capture(can.Listener):
             if isinstance(rec.decoded, DecodeError):
                 log.warning("decode error: %s (%s)", rec.decoded.reason, rec.describe())
             for subscriber in list(self._subscribers):
-                subscriber(rec)
+                try:
+                    subscriber(rec)
+                except Exception:  # a subscriber's bug must not stop the recording
+                    log.exception("capture subscriber failed")
         return new
 
     def _transfer_record(self, event: TpCompleted, now: float) -> Record:
