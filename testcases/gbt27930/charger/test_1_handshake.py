@@ -9,7 +9,6 @@ from __future__ import annotations
 from bench.cases import Measurements, case, check
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
-    check_cem_timeout,
     check_decoded,
     check_lengths,
     check_period,
@@ -24,6 +23,7 @@ from testcases.gbt27930.charger.steps import (
     CRM_AA_AFTER_BRM_S,
     CRM_AFTER_CHM_S,
     begin,
+    cem_timeout,
     charger_frames,
     first,
     reach,
@@ -123,10 +123,7 @@ def test_dn1001_brm_timeout(rig: ChargerRig, measurements: Measurements) -> None
     """
     begin(rig, BmsScript(withhold={"BRM"}))
     crm = _first_crm00(rig)
-    check_cem_timeout(
-        rig.capture, rig.timing["brm"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=crm.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, "brm", crm.timestamp)
 
 
 @case("DN.1002", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3921, J1939-21 TP", "BRM transport fault")
@@ -152,10 +149,7 @@ def test_dn1002_brm_tp_fault(rig: ChargerRig, measurements: Measurements) -> Non
         if recognised
         else "",
     )
-    check_cem_timeout(
-        rig.capture, timeout, rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=crm.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, "brm", crm.timestamp)
 
 
 @case("DN.1003", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3921", "BHM keeps arriving during CRM(0x00)")
@@ -168,10 +162,7 @@ def test_dn1003_bhm_during_crm00(rig: ChargerRig, measurements: Measurements) ->
     """
     begin(rig, BmsScript(withhold={"BRM"}, keep_sending={"BHM"}))
     crm = _first_crm00(rig)
-    check_cem_timeout(
-        rig.capture, rig.timing["brm"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=crm.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, "brm", crm.timestamp)
 
 
 @case("DN.1004", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3922", "BRM keeps arriving during CRM(0xAA)")
@@ -188,10 +179,7 @@ def test_dn1004_brm_during_crm_aa(rig: ChargerRig, measurements: Measurements) -
     reach(rig, Phase.CONFIGURATION, CRM_AFTER_CHM_S + 10, "CRM(0xAA)")
     crm = first(rig, "CRM", CHARGER, recognition=0xAA)
     brm = first(rig, "BRM", BMS)
-    cem = check_cem_timeout(
-        rig.capture, rig.timing["bcp"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=brm.timestamp, latest_start=crm.timestamp,
-    )  # fmt: skip
+    cem = cem_timeout(rig, "bcp", brm.timestamp, crm.timestamp)
     expect_silence(
         rig.capture, "CML", src=CHARGER, since=crm.timestamp, until=cem.timestamp,
         what="no CML without a BCP",

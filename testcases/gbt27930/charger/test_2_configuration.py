@@ -6,7 +6,6 @@ from bench.can.capture import Record
 from bench.cases import Measurements, case, check
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
-    check_cem_timeout,
     check_decoded,
     check_lengths,
     check_period,
@@ -23,6 +22,7 @@ from testcases.gbt27930.charger.steps import (
     CRO_AA_AFTER_BRO_AA_S,
     CRO_AFTER_BRO_AA_S,
     begin,
+    cem_timeout,
     charger_frames,
     first,
     reach,
@@ -151,10 +151,7 @@ def _bro_timeout(rig: ChargerRig, measurements: Measurements, script: BmsScript)
     bcp = first(rig, "BCP", BMS)
     cts = rig.capture.first("CTS", src=CHARGER, since=bcp.timestamp)
     starts = [cml.timestamp] + ([cts.timestamp] if cts else [])
-    check_cem_timeout(
-        rig.capture, rig.timing["bro"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=bcp.timestamp, latest_start=max(starts),
-    )  # fmt: skip
+    cem_timeout(rig, "bro", bcp.timestamp, max(starts))
 
 
 @case("DN.2001", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3922", "BCP timeout, nothing received")
@@ -169,10 +166,7 @@ def test_dn2001_bcp_timeout(rig: ChargerRig, measurements: Measurements) -> None
     reach(rig, Phase.CONFIGURATION, SESSION_S, "CRM(0xAA)")
     crm = first(rig, "CRM", CHARGER, recognition=0xAA)
     brm = first(rig, "BRM", BMS)
-    check_cem_timeout(
-        rig.capture, rig.timing["bcp"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=brm.timestamp, latest_start=crm.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, "bcp", brm.timestamp, crm.timestamp)
 
 
 @case("DN.2002", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3922, J1939-21 TP", "BCP transport fault")
@@ -188,10 +182,7 @@ def test_dn2002_bcp_tp_fault(rig: ChargerRig, measurements: Measurements) -> Non
     reach(rig, Phase.CONFIGURATION, SESSION_S, "CRM(0xAA)")
     crm = first(rig, "CRM", CHARGER, recognition=0xAA)
     brm = first(rig, "BRM", BMS)
-    cem = check_cem_timeout(
-        rig.capture, rig.timing["bcp"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=brm.timestamp, latest_start=crm.timestamp,
-    )  # fmt: skip
+    cem = cem_timeout(rig, "bcp", brm.timestamp, crm.timestamp)
     expect_silence(
         rig.capture, "CML", src=CHARGER, since=crm.timestamp, until=cem.timestamp,
         what="no CML while every BCP transfer is incomplete",
@@ -237,10 +228,7 @@ def test_dn2005_bro_aa_timeout(rig: ChargerRig, measurements: Measurements) -> N
     _configured(rig, BmsScript(bro_ready_after_s=None))
     bcp = first(rig, "BCP", BMS)
     bro00 = first(rig, "BRO", BMS, bms_ready=0)
-    check_cem_timeout(
-        rig.capture, rig.timing["bro_aa"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=bcp.timestamp, latest_start=bro00.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, "bro_aa", bcp.timestamp, bro00.timestamp)
 
 
 @case("DN.2006", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3923", "BCP keeps arriving during CTS/CML")

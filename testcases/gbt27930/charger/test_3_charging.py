@@ -10,7 +10,6 @@ from __future__ import annotations
 from bench.cases import Measurements, case, check
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
-    check_cem_timeout,
     check_decoded,
     check_lengths,
     check_period,
@@ -24,6 +23,7 @@ from testcases.gbt27930.charger.steps import (
     CHARGER,
     CRM_AFTER_CHM_S,
     begin,
+    cem_timeout,
     charger_frames,
     first,
     reach,
@@ -157,18 +157,7 @@ def test_dn3001_no_bcs(rig: ChargerRig, measurements: Measurements) -> None:
     1. No CCS.
     2. CEM with SPN3924 (BCS timeout) = 01, 5 s after CRO(0xAA) (or the first BCL).
     """
-    begin(rig, BmsScript(withhold={"BCS"}))
-    reach(rig, Phase.CHARGING, SESSION_S, "CRO(0xAA)")
-    cro_aa = first(rig, "CRO", CHARGER, charger_ready=0xAA)
-    bcl = first(rig, "BCL", BMS)
-    cem = check_cem_timeout(
-        rig.capture, rig.timing["bcs"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=cro_aa.timestamp, latest_start=bcl.timestamp,
-    )  # fmt: skip
-    expect_silence(
-        rig.capture, "CCS", src=CHARGER, since=cro_aa.timestamp, until=cem.timestamp,
-        what="no CCS without BCS",
-    )  # fmt: skip
+    _only_one_of(rig, sent="BCL", withheld="BCS", timer="bcs")
 
 
 @case("DN.3002", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3925", "Only BCS, no BCL, during CRO(0xAA)")
@@ -180,30 +169,29 @@ def test_dn3002_no_bcl(rig: ChargerRig, measurements: Measurements) -> None:
     1. No CCS.
     2. CEM with SPN3925 (BCL timeout) = 01, 1 s after CRO(0xAA) (or the first BCS).
     """
-    begin(rig, BmsScript(withhold={"BCL"}))
+    _only_one_of(rig, sent="BCS", withheld="BCL", timer="bcl")
+
+
+def _only_one_of(rig: ChargerRig, *, sent: str, withheld: str, timer: str) -> None:
+    """After CRO(0xAA) send ``sent`` but never ``withheld``: no CCS, and the CEM of ``timer``."""
+    begin(rig, BmsScript(withhold={withheld}))
     reach(rig, Phase.CHARGING, SESSION_S, "CRO(0xAA)")
     cro_aa = first(rig, "CRO", CHARGER, charger_ready=0xAA)
-    bcs = first(rig, "BCS", BMS)
-    cem = check_cem_timeout(
-        rig.capture, rig.timing["bcl"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=cro_aa.timestamp, latest_start=bcs.timestamp,
-    )  # fmt: skip
+    other = first(rig, sent, BMS)
+    cem = cem_timeout(rig, timer, cro_aa.timestamp, other.timestamp)
     expect_silence(
         rig.capture, "CCS", src=CHARGER, since=cro_aa.timestamp, until=cem.timestamp,
-        what="no CCS without BCL",
+        what=f"no CCS without {withheld}",
     )  # fmt: skip
 
 
-def _interrupted(rig: ChargerRig, measurements: Measurements, name: str, timer: str) -> None:
+def _interrupted(rig: ChargerRig, name: str, timer: str) -> None:
     """Charge, stop ``name`` mid-charge, expect the CEM of ``timer`` from its last frame."""
     start_charging(rig, settle=1.0)
     rig.bms.stop_sending(name)
     rig.capture.hold(0.6)  # let a transfer under way finish
     last = rig.capture.select(name, src=BMS)[-1]
-    check_cem_timeout(
-        rig.capture, rig.timing[timer], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=last.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, timer, last.timestamp)
 
 
 @case("DN.3005", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3924", "BCS interrupted during charging")
@@ -214,7 +202,7 @@ def test_dn3005_bcs_interrupted(rig: ChargerRig, measurements: Measurements) -> 
     Expected:
     1. CEM with SPN3924 (BCS timeout) = 01, 5 s after the last BCS.
     """
-    _interrupted(rig, measurements, "BCS", "bcs")
+    _interrupted(rig, "BCS", "bcs")
 
 
 @case("DN.3006", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3925", "BCL interrupted during charging")
@@ -225,4 +213,4 @@ def test_dn3006_bcl_interrupted(rig: ChargerRig, measurements: Measurements) -> 
     Expected:
     1. CEM with SPN3925 (BCL timeout) = 01, 1 s after the last BCL.
     """
-    _interrupted(rig, measurements, "BCL", "bcl")
+    _interrupted(rig, "BCL", "bcl")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from bench.cases import Measurements, case, check
 from bench.gbt27930.bms_role import BmsScript
 from bench.gbt27930.checks import (
-    check_cem_timeout,
     check_decoded,
     check_lengths,
     check_period,
@@ -19,6 +18,7 @@ from testcases.gbt27930.charger.steps import (
     CHARGER,
     CSD_AFTER_BST_S,
     CST_AFTER_BST_S,
+    cem_timeout,
     charger_frames,
     first,
     start_charging,
@@ -120,10 +120,7 @@ def test_dn4001_bst_timeout(rig: ChargerRig, measurements: Measurements) -> None
         rig.capture, "CST", src=CHARGER, since=start, within=2.0,
         what="CST after BSM reports insulation abnormal",
     )  # fmt: skip
-    check_cem_timeout(
-        rig.capture, rig.timing["bst"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=cst.timestamp,
-    )  # fmt: skip
+    cem_timeout(rig, "bst", cst.timestamp)
 
 
 @case("DN.4002", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3927", "BSD timeout")
@@ -140,10 +137,7 @@ def test_dn4002_bsd_timeout(rig: ChargerRig, measurements: Measurements) -> None
         rig.capture, "CST", src=CHARGER, since=bst, within=CST_AFTER_BST_S,
         what="CST after BST",
     )  # fmt: skip
-    cem = check_cem_timeout(
-        rig.capture, rig.timing["bsd"], rig.timing.tolerance, measurements,
-        src=CHARGER, earliest_start=cst.timestamp,
-    )  # fmt: skip
+    cem = cem_timeout(rig, "bsd", cst.timestamp)
     frames = charger_frames(rig, "CST", since=cst.timestamp, until=cem.timestamp)
     check_period(frames, "CST", CST_PERIOD_S, rig.timing.tolerance, measurements, min_count=100)
     gap = cem.timestamp - frames[-1].timestamp
