@@ -35,10 +35,10 @@ from bench.can.transport import (
 from bench.cases import CaseFailure, Measurements
 from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
 from bench.gbt27930.checks import (
-    check_cem_timeout,
     check_decoded,
     check_lengths,
     check_period,
+    check_timeout_report,
     expect_message,
     expect_silence,
 )
@@ -543,7 +543,7 @@ def test_expect_message_and_silence_messages() -> None:
     )
 
 
-def test_check_cem_timeout_messages() -> None:
+def test_check_timeout_report_messages() -> None:
     timing = timing_2015()
     brm = timing["brm"]
     capture = Capture(TABLE)
@@ -551,7 +551,7 @@ def test_check_cem_timeout_messages() -> None:
     capture.add_frame(Frame(6, TABLE["CRM"].pgn, CHARGER_ADDRESS, BMS_ADDRESS, bytes(8), start))
 
     def run(cap: Capture) -> Record:
-        return check_cem_timeout(
+        return check_timeout_report(
             cap, brm, timing.tolerance, Measurements(), src=CHARGER_ADDRESS, earliest_start=start
         )
 

@@ -123,7 +123,7 @@ def check_decoded(records: list[Record], name: str) -> None:
         fail(f"every {name} well-formed", f"{reason} in {bad[0].describe()}")
 
 
-def check_cem_timeout(
+def check_timeout_report(
     capture: Capture,
     timeout: Timeout,
     tolerance: Tolerance,
@@ -133,7 +133,7 @@ def check_cem_timeout(
     earliest_start: float,
     latest_start: float | None = None,
 ) -> Record:
-    """A CEM with the timeout's bit, sent no sooner and no later than the limit allows.
+    """The timeout's report (CEM or BEM) with its bit, no sooner and no later than allowed.
 
     The start point of some timers is not pinned down by the standard: the window runs
     from ``earliest_start + limit - early`` to ``latest_start + limit + late``.
@@ -141,31 +141,32 @@ def check_cem_timeout(
     latest = earliest_start if latest_start is None else latest_start
     lower = earliest_start + timeout.limit_s - tolerance.early_s
     upper = latest + timeout.limit_s + tolerance.late_s
+    report = timeout.report
     what = (
-        f"CEM with {timeout.cem_signal} (SPN{timeout.spn}) = 01 {timeout.limit_s:g} s "
+        f"{report} with {timeout.signal} (SPN{timeout.spn}) = 01 {timeout.limit_s:g} s "
         f"after {timeout.after} (window {timeout.limit_s - tolerance.early_s:g}..."
         f"{timeout.limit_s + tolerance.late_s:g} s)"
     )
     rec = capture.wait_for(
-        "CEM",
+        report,
         since=earliest_start,
         src=src,
         timeout=max(0.0, upper - capture.now()),
     )
     if rec is None or rec.timestamp > upper:
-        fail(what, f"no CEM; the DUT sent {seen_summary(capture, src, earliest_start)}")
+        fail(what, f"no {report}; the DUT sent {seen_summary(capture, src, earliest_start)}")
     latency = Latency.between(earliest_start, rec.timestamp, timeout.limit_s)
     measurements.record(f"{timeout.name}_timeout", latency)
-    check(rec.ok, what, f"malformed CEM: {getattr(rec.decoded, 'reason', '')}")
+    check(rec.ok, what, f"malformed {report}: {getattr(rec.decoded, 'reason', '')}")
     check(
-        rec.values.get(timeout.cem_signal) == 1,
+        rec.values.get(timeout.signal) == 1,
         what,
-        f"CEM {rec.frame.data.hex(' ').upper()} with {timeout.cem_signal} = "
-        f"{rec.values.get(timeout.cem_signal)}",
+        f"{report} {rec.frame.data.hex(' ').upper()} with {timeout.signal} = "
+        f"{rec.values.get(timeout.signal)}",
     )
     check(
         rec.timestamp >= lower,
         what,
-        f"CEM after only {rec.timestamp - earliest_start:.3f} s (too early)",
+        f"{report} after only {rec.timestamp - earliest_start:.3f} s (too early)",
     )
     return rec

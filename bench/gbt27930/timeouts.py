@@ -1,4 +1,4 @@
-"""The charger-side timeouts of GB/T 27930-2015 and the bench's tolerance on them, as data."""
+"""The timeouts of GB/T 27930-2015 (both sides) and the bench's tolerance on them, as data."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ else:  # pragma: no cover
 
 @dataclass(frozen=True)
 class Timeout:
-    """One timer: what the charger waits for, from when, how long, and its CEM bit."""
+    """One timer: who watches it, for what, from when, how long, and how it is reported."""
 
     name: str
     waits_for: str
     after: str
     limit_s: float
-    cem_signal: str
+    watcher: str  # "charger" | "bms"
+    report: str  # "CEM" | "BEM"
+    signal: str  # the report's field set to 01
     spn: int
 
 

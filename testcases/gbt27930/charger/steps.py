@@ -9,7 +9,7 @@ from bench.can.capture import Record
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
 from bench.cases import fail
 from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
-from bench.gbt27930.checks import check_cem_timeout, seen_summary
+from bench.gbt27930.checks import check_timeout_report, seen_summary
 from fixtures.gbt27930.rig import DUT_READY_TIMEOUT_S, ChargerRig
 
 CHARGER = CHARGER_ADDRESS
@@ -82,7 +82,7 @@ def cem_timeout(
     rig: ChargerRig, timer: str, earliest_start: float, latest_start: float | None = None
 ) -> Record:
     """The charger's CEM for ``timer`` (a name in the timeout table), checked and measured."""
-    return check_cem_timeout(
+    return check_timeout_report(
         rig.capture, rig.timing[timer], rig.timing.tolerance, rig.measurements,
         src=CHARGER, earliest_start=earliest_start, latest_start=latest_start,
     )  # fmt: skip
