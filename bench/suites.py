@@ -33,6 +33,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         dut_role="gbt-charger",
         title="GB/T 27930-2015 charger conformance (GB/T 34658-2017 §7.5), bench as BMS",
     ),
+    Suite(
+        "gbt27930.bms",
+        "testcases.gbt27930.bms",
+        bench_role="charger",
+        dut_role="gbt-bms",
+        title="GB/T 27930-2015 BMS conformance (GB/T 34658-2017 §7.4), bench as charger",
+    ),
 )
 
 

@@ -120,7 +120,7 @@ class CanNode:
         self._periodic: dict[str, Periodic] = {}
         self._multi: dict[str, MultiPeriodic] = {}
         self._senders: dict[int, TpSender] = {}  # by destination address
-        self._receiver = TpReceiver(address, timers=self.tp_timers)
+        self.tp_receiver = TpReceiver(address, timers=self.tp_timers)
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self._own_notifier = own_notifier
@@ -215,13 +215,13 @@ class CanNode:
         now = self.now()
         sender = self._senders.get(frame.src)
         if sender is not None and frame.pgn == TP_CM_PGN and frame.data[:1] != b"\x10":
-            self._send_all(sender.on_frame(frame, now))
+            self.send_frames(sender.on_frame(frame, now))
             self._finish_sender(frame.src, sender)
             return
         if not self.accept_tp(frame):
             return
-        out, events = self._receiver.on_frame(frame, now)
-        self._send_all(out)
+        out, events = self.tp_receiver.on_frame(frame, now)
+        self.send_frames(out)
         for event in events:
             self.on_transfer(event)
 
@@ -252,7 +252,7 @@ class CanNode:
             log.warning("%s: send failed: %s", self.name, exc)
             self.errors.append(f"send failed: {exc}")
 
-    def _send_all(self, frames: list[Frame]) -> None:
+    def send_frames(self, frames: list[Frame]) -> None:
         for frame in frames:
             self.send(frame)
 
@@ -293,7 +293,7 @@ class CanNode:
         and J1939 allows one transfer per peer, so it would hold up the next message."""
         sender = self._senders.get(dst)
         if sender is not None and sender.pgn == pgn and sender.result is None:
-            self._send_all(sender.abort(self.now(), detail="message stopped"))
+            self.send_frames(sender.abort(self.now(), detail="message stopped"))
             self._finish_sender(dst, sender)
 
     def is_sending(self, name: str) -> bool:
@@ -319,7 +319,7 @@ class CanNode:
             stop_after_packets=stop_after_packets,
         )
         self._senders[dst] = sender
-        self._send_all(sender.start(self.now()))
+        self.send_frames(sender.start(self.now()))
         return True
 
     def start_periodic_transfer(
@@ -353,10 +353,10 @@ class CanNode:
     def _poll_transport(self) -> None:
         now = self.now()
         for dst, sender in list(self._senders.items()):
-            self._send_all(sender.poll(now))
+            self.send_frames(sender.poll(now))
             self._finish_sender(dst, sender)
-        out, events = self._receiver.poll(now)
-        self._send_all(out)
+        out, events = self.tp_receiver.poll(now)
+        self.send_frames(out)
         for event in events:
             self.on_transfer(event)
 
@@ -371,7 +371,7 @@ class CanNode:
 
     def _tp_deadline(self) -> float | None:
         deadlines = [d for s in self._senders.values() if (d := s.next_deadline()) is not None]
-        receiver_deadline = self._receiver.next_deadline()
+        receiver_deadline = self.tp_receiver.next_deadline()
         if receiver_deadline is not None:
             deadlines.append(receiver_deadline)
         return min(deadlines) if deadlines else None

@@ -408,9 +408,16 @@ def _uint_to_raw(where: str, sig: SignalSpec, value: Value, strict: bool) -> int
         if value not in codes:
             raise ValueError(f"{where}: {value!r} is not one of {sorted(codes)}")
         return codes[value]
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not isinstance(value, (int, float)) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         raise ValueError(f"{where}: {value!r} is not a finite number")
-    raw = round((value - sig.offset) / sig.scale)
+    try:
+        raw = round((value - sig.offset) / sig.scale)
+    except OverflowError:  # finite but past any float: an int like 10**400, or 1e308 / 0.1
+        if strict:
+            raise ValueError(f"{where}: value far beyond {sig.bits} bits") from None
+        return sig.all_ones if value > 0 else 0
     if strict:
         problem = (
             f"raw {raw} does not fit {sig.bits} bits"
