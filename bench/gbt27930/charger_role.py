@@ -57,6 +57,7 @@ class ChargerScript:
     cro_after_s: float = 0.0  # wait after BRO(0xAA) before CRO starts
     never_ready: bool = False  # CRO(0x00) forever
     ignore_bst: bool = False  # keep CCS, no CST
+    cst_delay_s: float = 0.0  # wait after BST before answering with CST
     csd: bool = True
     restart_on_bem: bool = True  # re-handshake at CRM(0x00) after BEM (reference §3)
     restart_after_s: float = 1.0
@@ -258,7 +259,8 @@ class ChargerRole(GbtParticipant):
         if self.script.ignore_bst:
             return
         if self.phase in (ChargerPhase.CHARGING, ChargerPhase.READY, ChargerPhase.PRECHARGE):
-            self._charger_stop({"bms_stopped": 1})
+            delay = self.script.cst_delay_s
+            self.call_later(delay, lambda: self._charger_stop({"bms_stopped": 1}))
 
     def _charger_stop(self, cst: dict[str, Any]) -> None:
         if self.phase in (ChargerPhase.STOPPING, ChargerPhase.STATISTICS):
