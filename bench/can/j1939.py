@@ -28,10 +28,12 @@ class J1939Id:
 
     def pack(self) -> int:
         """Compose the 29-bit identifier ``P<<26 | R<<25 | DP<<24 | PF<<16 | PS<<8 | SA``."""
-        _, data_page, pdu_format, pdu_specific = cj1939.pgn_unpack(self.pgn)
+        reserved, data_page, pdu_format, pdu_specific = cj1939.pgn_unpack(self.pgn)
         if cj1939.is_pdu_format_1(pdu_format):
             pdu_specific = self.dst
-        return cj1939.frame_id_pack(self.priority, 0, data_page, pdu_format, pdu_specific, self.src)
+        return cj1939.frame_id_pack(
+            self.priority, reserved, data_page, pdu_format, pdu_specific, self.src
+        )
 
     @classmethod
     def unpack(cls, arbitration_id: int) -> J1939Id:

@@ -90,6 +90,7 @@ class ChargerRole(GbtParticipant):
         self.phase = ChargerPhase.HANDSHAKE
         self.phase_times: dict[ChargerPhase, float] = {}
         self.restarts = 0
+        self.restart_times: list[float] = []
         self._changed = threading.Condition()
         self._seen: set[str] = set()
         self._dt_count: dict[int, int] = {}
@@ -288,6 +289,7 @@ class ChargerRole(GbtParticipant):
         """Re-handshake after BEM: back to CRM(0x00) (reference §3, error handling)."""
         with self._changed:
             self.restarts += 1
+            self.restart_times.append(self.now())
             self.phase = ChargerPhase.RECOGNITION
             self._changed.notify_all()
         self._seen.discard("BRM")

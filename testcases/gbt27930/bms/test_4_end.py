@@ -141,8 +141,9 @@ def test_bn4003_reconnection(rig: BmsRig, measurements: Measurements) -> None:
                 f"BEM {attempt} (CRM(0xAA) timeout) after identification {attempt}",
                 f"none; the BMS sent {seen_summary(rig.capture, BMS, 0.0)}",
             )
-        restart = rig.capture.now()
-        brm = rig.capture.wait_for("TP.RTS", src=BMS, since=restart - 0.05, timeout=REPLY_S)
+        restart = charger.restart_times[attempt - 1]
+        remaining = max(0.0, restart + REPLY_S - rig.capture.now())
+        brm = rig.capture.wait_for("TP.RTS", src=BMS, since=restart, timeout=remaining)
         measurements.record(f"reconnect_{attempt}", brm is not None)
         if attempt <= MAX_RECONNECTS:
             check(
