@@ -212,7 +212,7 @@ def transport_idle(node: CanNode) -> bool:
     done = threading.Event()
 
     def ask() -> None:
-        answer.append(node._receiver.next_deadline() is None and not node._senders)
+        answer.append(node.tp_receiver.next_deadline() is None and not node._senders)
         done.set()
 
     node.call_soon(ask)
