@@ -51,7 +51,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbc = sub.add_parser("dbc", help="export the GB/T 27930-2015 message table as DBC")
     dbc.add_argument("file", nargs="?", default="gbt27930-2015.dbc")
+
+    trace = sub.add_parser(
+        "trace", help="decode a CAN log into GB/T 27930 messages, phases and violations"
+    )
+    trace.add_argument("file", help="a .asc, .blf, .log, .trc or .csv log (or .gz of one)")
+    trace.add_argument("--format", choices=("text", "json"), default="text")
+    trace.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="comma-separated message names to print (TP: the transport frames)",
+    )
+    trace.add_argument("--limit", type=_count, metavar="N", help="print at most N messages")
+    trace.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="timestamp jitter allowed on top of each late-frame limit (default 0)",
+    )
+
+    check = sub.add_parser("check", help="passive GB/T 27930 checks on a recorded session")
+    check.add_argument("file", help="a .asc, .blf, .log, .trc or .csv log (or .gz of one)")
+    check.add_argument("--json", action="store_true", help="one JSON document")
     return parser
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +254,75 @@ def cmd_dbc(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One line per message (or JSON Lines); exit 0 once the log was read, 2 if not."""
+    import itertools
+
+    from bench.gbt27930 import trace as tr
+    from bench.gbt27930.messages import MessageTable
+
+    try:
+        entries = tr.decode_log(tr.read_log(args.file), jitter_s=args.jitter / 1000)
+    except tr.TraceError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    table = MessageTable.gbt27930_2015()
+    only = {n.strip().upper() for arg in args.only for n in arg.split(",") if n.strip()}
+    shown = (e for e in entries if not only or e.name.upper() in only or ("TP" in only and e.tp))
+    shown = itertools.islice(shown, args.limit)
+    if args.format == "json":
+        for e in shown:
+            print(json.dumps(tr.entry_dict(e, table), ensure_ascii=False))
+        return EXIT_OK
+    for e in shown:
+        line = (
+            f"{'!' if e.violations else ' '} +{e.time:.6f}  {e.direction}  {e.name:<8}  "
+            f"{tr.format_values(e, table)}  [{e.phase}]"
+        )
+        if e.violations:
+            line += "  ! " + "; ".join(f"{v.rule}: {v.reason}" for v in e.violations)
+        print(line)
+    s = tr.summarise(entries)
+    print(
+        f"# {s['frames']} frames, {s['messages']} messages, {s['transport_frames']} transport "
+        f"frames, {s['decode_errors']} undecodable, {s['sessions']} session(s) over "
+        f"{s['duration_s']:.3f} s, phases {' > '.join(s['phases']) or 'none'}, "
+        f"{s['violations']} violation(s)"
+    )
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """One line per passive check and a summary; exit 1 if any applicable check failed."""
+    from bench.gbt27930 import trace as tr
+
+    try:
+        results = tr.run_checks(tr.decode_log(tr.read_log(args.file)))
+    except tr.TraceError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    counts = tr.overall(results)
+    failed = counts[tr.Verdict.FAILED.value] > 0
+    verdict = "failed" if failed else "passed"
+    if args.json:
+        doc = {
+            "file": str(args.file),
+            "verdict": verdict,
+            "totals": counts,
+            "checks": [r.as_dict() for r in results],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        words = {tr.Verdict.PASSED: "pass", tr.Verdict.FAILED: "FAIL"}
+        for r in results:
+            print(f"{words.get(r.verdict, 'n/a'):<4}  {r.name:<28}  {r.message}")
+        print(
+            f"{args.file}: {verdict.upper()} ({counts['passed']} passed, {counts['failed']} "
+            f"failed, {counts['not applicable']} not applicable)"
+        )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -229,6 +330,8 @@ COMMANDS = {
     "report": cmd_report,
     "verify": cmd_verify,
     "dbc": cmd_dbc,
+    "trace": cmd_trace,
+    "check": cmd_check,
 }
 
 if __name__ == "__main__":

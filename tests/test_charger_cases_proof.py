@@ -36,10 +36,15 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "DN.2004": ("no_cem_on_bro_timeout",),
     "DN.2005": ("bro_aa_timeout_5s",),
     "DN.2006": ("no_cem_on_bro_timeout",),
+    "DN.2007": ("cro_needs_continuous_bro",),
+    "DN.2008": ("cro_needs_continuous_bro",),
+    "DN.2009": ("cro_needs_continuous_bro",),
     "DP.3001": ("ccs_wrong_period", "ccs_wrong_length", "ccs_before_bcs"),
     "DP.3002": ("exceeds_bcl_current",),
     "DP.3003": ("ignores_bsm_pause",),
-    "DP.3004": ("ignores_bsm_fault",),
+    "DP.3004": ("ignores_bsm_fault", "current_after_cst"),
+    "DP.3005": ("pause_limit_60s",),
+    "DP.3006": ("rejects_optional_messages",),
     "DN.3001": ("ccs_before_bcs", "no_cem_on_bcs_timeout"),
     "DN.3002": ("no_cem_on_bcl_timeout",),
     "DN.3005": ("no_cem_on_bcs_timeout",),
@@ -50,7 +55,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "DN.4002": ("no_cem_on_bsd_timeout", "cst_stops_before_bsd"),
 }
 
-SLOW_CASES = {"DN.2005"}
+SLOW_CASES = {"DN.2005", "DP.3005"}
 
 
 def selector(case_id: str) -> str:

@@ -120,6 +120,9 @@ class CanNode:
         self._periodic: dict[str, Periodic] = {}
         self._multi: dict[str, MultiPeriodic] = {}
         self._senders: dict[int, TpSender] = {}  # by destination address
+        # Periodic transfers that came due while another transfer to the same peer ran
+        # (J1939 allows one at a time per pair): started in order as the slot frees.
+        self._waiting: dict[int, list[str]] = {}
         self.tp_receiver = TpReceiver(address, timers=self.tp_timers)
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
@@ -345,9 +348,12 @@ class CanNode:
     def _repeat_transfer(self, multi: MultiPeriodic) -> None:
         if self._multi.get(multi.name) is not multi:
             return
-        self.send_transfer(
+        started = self.send_transfer(
             multi.pgn, multi.payload, multi.dst, stop_after_packets=multi.stop_after_packets
         )
+        waiting = self._waiting.setdefault(multi.dst, [])
+        if not started and multi.name not in waiting:
+            waiting.append(multi.name)
         multi.timer = self.call_later(multi.period_s, lambda: self._repeat_transfer(multi))
 
     def _poll_transport(self) -> None:
@@ -368,6 +374,19 @@ class CanNode:
             self.on_sent_transfer(sender.result)
         elif sender.silent:  # stopped mid-transfer on purpose: free the slot for the next one
             del self._senders[dst]
+        else:
+            return
+        self._start_waiting(dst)
+
+    def _start_waiting(self, dst: int) -> None:
+        """Start the oldest periodic transfer to ``dst`` that is still wanted."""
+        waiting = self._waiting.get(dst, [])
+        while waiting and dst not in self._senders:
+            multi = self._multi.get(waiting.pop(0))
+            if multi is not None and multi.dst == dst:
+                self.send_transfer(
+                    multi.pgn, multi.payload, dst, stop_after_packets=multi.stop_after_packets
+                )
 
     def _tp_deadline(self) -> float | None:
         deadlines = [d for s in self._senders.values() if (d := s.next_deadline()) is not None]

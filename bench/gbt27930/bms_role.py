@@ -60,6 +60,10 @@ class BmsScript:
     bsd_after_s: float = 0.0  # after the charger's CST, before BSD starts
     answer_cst: bool = True
     strict: bool = True  # False: out-of-range values are sent clamped to their field
+    # What the BMS does with BRO once the charger's CRO(0x00) comes (DN.2007-2009):
+    # None keeps BRO(0xAA) going; "stop", "bro00" or "other" (BCL in its place).
+    on_cro00: str | None = None
+    optional_messages: bool = False  # send BMV, BMT and BSP while charging
     bst_values: dict[str, Any] = field(default_factory=lambda: {"soc_target_reached": 1})
 
 
@@ -183,6 +187,8 @@ class BmsRole(GbtParticipant):
             self._start("BRO", {"bms_ready": READY}, immediate=True)
 
     def _on_cro(self, msg: Decoded) -> None:
+        if self.phase == Phase.READY and msg["charger_ready"] == 0 and self.script.on_cro00:
+            self._disturb_bro(self.script.on_cro00)
         if self.phase == Phase.READY and msg["charger_ready"] == READY:
             self._stop("BRO")
             self._enter(Phase.CHARGING)
@@ -192,18 +198,32 @@ class BmsRole(GbtParticipant):
             else:
                 self._start_charging_messages()
 
+    def _disturb_bro(self, how: str) -> None:
+        """Once only: stop BRO, fall back to BRO(0x00), or send another message instead."""
+        self.script.on_cro00 = None
+        if how == "stop":
+            self.stop_message("BRO")
+        elif how == "bro00":
+            self._start("BRO", {"bms_ready": 0}, immediate=True)
+        elif how == "other":
+            self.stop_message("BRO")
+            self._start("BCL")
+
     def _start_charging_messages(self) -> None:
         if self.phase != Phase.CHARGING:
             return
         for name in ("BCL", "BCS", "BSM"):
             self._start(name)
+        if self.script.optional_messages:
+            for name in ("BMV", "BMT", "BSP"):
+                self._start(name)
         if self.script.charge_for_s is not None:
             self.call_later(self.script.charge_for_s, lambda: self._begin_stop(None))
 
     def _begin_stop(self, bst_values: dict[str, Any] | None) -> None:
         if self.phase not in (Phase.CHARGING, Phase.READY):
             return
-        self._stop("BCL", "BCS", "BSM", "BRO")
+        self._stop("BCL", "BCS", "BSM", "BRO", "BMV", "BMT", "BSP")
         self._stopped_by_bms = True
         self._enter(Phase.STOPPING)
         self._start("BST", bst_values or self.script.bst_values)

@@ -1,8 +1,16 @@
-"""GB/T 27930-2015 messages as data, and the one codec that reads and writes them all.
+"""GB/T 27930 messages as data, and the one codec that reads and writes them all.
 
 The layouts live in ``data/gbt27930_2015.toml`` (transcribed from the reference with its
 sources and doubts noted there), so a disputed byte is fixed in one place and a bench run
 can show exactly which table it used. This module only knows how to pack fields.
+
+Editions (:data:`EDITIONS`, chosen by a profile's ``[gbt27930] edition``) are further data
+files that ``extends`` another one and list only what differs: ``[[overrides]]`` of
+existing messages (message keys, and ``change`` / ``add`` / ``remove`` of signals, or a
+whole new ``signals`` list) and new ``[[messages]]``. A signal renamed by an edition keeps
+its old name in ``aliases``, which encode accepts and decoded values answer to, so code
+written against one edition runs against the next. ``gbt27930_v2g_draft.toml`` shows how
+a proposed extension is prototyped without code.
 
 Why a hand-written codec and not cantools: a cantools/DBC signal is at most 64 bits, so
 the 17-byte VIN (136 bits) cannot be one field; cantools' decode neither range-checks
@@ -18,6 +26,7 @@ span bytes. Every bit that no signal covers is sent as 1 (the standard's padding
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -26,15 +35,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, J1939Id
+from bench.gbt27930.editions import DEFAULT_EDITION, EDITIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 Kind = Literal["uint", "ascii", "bcd", "bytes"]
 Sender = Literal["charger", "bms"]
@@ -45,9 +59,16 @@ Value = int | float | str | bytes | None
 _KINDS = ("uint", "ascii", "bcd", "bytes")
 _SIGNAL_KEYS = {
     "name", "spn", "byte", "bit", "bits", "kind", "scale", "offset", "min", "max", "unit",
-    "choices", "optional", "default", "doc", "repeat", "stride",
+    "choices", "optional", "default", "doc", "repeat", "stride", "aliases",
 }  # fmt: skip
-_PACKAGED = "gbt27930_2015.toml"
+_MESSAGE_KEYS = {
+    "name", "pgn", "priority", "length", "min_length", "max_length", "period_ms", "sender",
+    "title", "optional", "signals",
+}  # fmt: skip
+#: Top level of a table file.
+_DOCUMENT_KEYS = {"source", "extends", "messages", "overrides"}
+#: One ``[[overrides]]`` entry: which message, its keys to replace, and signal edits.
+_OVERRIDE_KEYS = {"message", "change", "add", "remove"} | (_MESSAGE_KEYS - {"name"})
 
 
 def _fmt(x: float) -> str:
@@ -74,6 +95,9 @@ class SignalSpec:
     optional: bool = False
     default: Value = None
     doc: str = ""
+    #: Other names the signal answers to (its names in other editions), for encode,
+    #: decoded values and :meth:`MessageSpec.signal`.
+    aliases: tuple[str, ...] = ()
 
     @property
     def start(self) -> int:
@@ -156,10 +180,17 @@ class MessageSpec:
 
     @cached_property
     def _by_name(self) -> Mapping[str, SignalSpec]:
-        return MappingProxyType({s.name: s for s in self.signals})
+        by_name = {a: s for s in self.signals for a in s.aliases}
+        by_name.update((s.name, s) for s in self.signals)
+        return MappingProxyType(by_name)
+
+    @cached_property
+    def aliases(self) -> Mapping[str, str]:
+        """Alias -> the signal's name, for the signals that have aliases."""
+        return MappingProxyType({a: s.name for s in self.signals for a in s.aliases})
 
     def signal(self, name: str) -> SignalSpec:
-        """The signal called ``name``; KeyError if the message has none."""
+        """The signal called ``name`` (or aliased so); KeyError if the message has none."""
         try:
             return self._by_name[name]
         except KeyError:
@@ -169,6 +200,33 @@ class MessageSpec:
         if self.min_length == self.max_length:
             return str(self.length)
         return f"{self.min_length}..{self.max_length}"
+
+
+class SignalValues(dict[str, Value]):
+    """Decoded values by signal name that also answer to the signals' aliases.
+
+    Iterating, ``len``, ``items()`` and JSON show each signal once, under its name in the
+    table; ``values["old_name"]``, ``.get`` and ``in`` accept an alias too.
+    """
+
+    def __init__(self, values: Mapping[str, Value], aliases: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.aliases = aliases
+
+    def __missing__(self, key: str) -> Value:
+        name = self.aliases.get(key)
+        if name is None or not dict.__contains__(self, name):
+            raise KeyError(key)
+        return dict.__getitem__(self, name)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[key] if key in self else default
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        name = self.aliases.get(key) if isinstance(key, str) else None
+        return name is not None and dict.__contains__(self, name)
 
 
 @dataclass(frozen=True)
@@ -216,22 +274,48 @@ class MessageTable:
         #: The data file's [source] table (standard, reference sections, doubts).
         self.source: Mapping[str, Any] = MappingProxyType(dict(source or {}))
 
+    @property
+    def title(self) -> str:
+        """What the table is, from its ``[source] title`` (e.g. "GB/T 27930-2015")."""
+        return str(self.source.get("title", "GB/T 27930"))
+
     # ------------------------------------------------------------------ loading
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> MessageTable:
-        """Read a message table from a TOML file (format described in the packaged one)."""
+        """Read a message table from a TOML file (format described in the packaged ones).
+
+        A file with ``extends = "NAME"`` is applied on top of the table NAME: a file
+        ``NAME`` or ``NAME.toml`` next to it, else a packaged one (a file name such as
+        ``gbt27930_2015`` or an edition name such as ``2015``).
+        """
+        path = Path(path)
         with open(path, "rb") as fh:
-            return cls.from_document(tomllib.load(fh))
+            doc = tomllib.load(fh)
+        resolved = _resolve(doc, path.resolve().parent, (str(path.resolve()),))
+        return cls((_message_from_toml(m) for m in resolved["messages"]), resolved["source"])
+
+    @classmethod
+    def edition(cls, name: str) -> MessageTable:
+        """The packaged table of edition ``name`` (a key of :data:`EDITIONS`), parsed once."""
+        if name not in EDITIONS:
+            known = ", ".join(repr(k) for k in EDITIONS)
+            raise ValueError(f"unknown GB/T 27930 edition {name!r}; known editions: {known}")
+        return _packaged_edition(name)
 
     @classmethod
     def gbt27930_2015(cls) -> MessageTable:
         """The packaged GB/T 27930-2015 table (parsed once per process)."""
-        return _packaged_2015()
+        return cls.edition(DEFAULT_EDITION)
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any]) -> MessageTable:
-        return cls((_message_from_toml(m) for m in doc.get("messages", ())), doc.get("source"))
+    def from_document(
+        cls, doc: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None
+    ) -> MessageTable:
+        """A table from a parsed TOML document; ``extends`` is looked up in ``base_dir``
+        first (when given), then among the packaged tables."""
+        resolved = _resolve(doc, None if base_dir is None else Path(base_dir), ())
+        return cls((_message_from_toml(m) for m in resolved["messages"]), resolved["source"])
 
     # ------------------------------------------------------------------ look-ups
 
@@ -271,8 +355,7 @@ class MessageTable:
         Choice labels (e.g. ``"recognised"``) are accepted for uint fields.
         """
         spec = self[name]
-        values = dict(values or {})
-        _reject_unknown(spec, values)
+        values = _by_signal_name(spec, values or {})
         raws = {
             sig.name: _to_raw(spec, sig, values.get(sig.name, sig.default), strict)
             for sig in spec.signals
@@ -292,7 +375,7 @@ class MessageTable:
         Omitted signals take their default, else all ones. Byte fields also take bytes.
         """
         spec = self[name]
-        _reject_unknown(spec, raw)
+        raw = _by_signal_name(spec, raw)
         raws: dict[str, int | None] = {}
         for sig in spec.signals:
             if sig.name in raw:
@@ -320,9 +403,127 @@ class MessageTable:
 
 
 @functools.cache
-def _packaged_2015() -> MessageTable:
-    text = resources.files("bench.gbt27930").joinpath("data", _PACKAGED).read_text(encoding="utf-8")
-    return MessageTable.from_document(tomllib.loads(text))
+def _packaged_edition(name: str) -> MessageTable:
+    filename = EDITIONS[name]
+    doc = tomllib.loads(_packaged_file(filename).read_text(encoding="utf-8"))
+    resolved = _resolve(doc, None, (f"<packaged>/{filename}",))
+    return MessageTable((_message_from_toml(m) for m in resolved["messages"]), resolved["source"])
+
+
+def _packaged_file(filename: str) -> Traversable:
+    return resources.files("bench.gbt27930").joinpath("data", filename)
+
+
+# ---------------------------------------------------------------------- extends
+
+
+def _tables(value: Any, what: str) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ValueError(f"{what} must be an array of tables")
+    return value
+
+
+def _names(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{what} must be an array of strings")
+    return value
+
+
+def _resolve(doc: Mapping[str, Any], base_dir: Path | None, chain: tuple[str, ...]) -> dict:
+    """The document with its ``extends`` chain applied: plain ``source`` and ``messages``.
+
+    Everything returned is a fresh copy, so applying overrides never touches a base.
+    """
+    if not isinstance(doc, Mapping):
+        raise ValueError(f"a message table must be a table, got {type(doc).__name__}")
+    unknown = sorted(set(doc) - _DOCUMENT_KEYS)
+    if unknown:
+        raise ValueError(f"unknown top-level key(s) {unknown}; expected {sorted(_DOCUMENT_KEYS)}")
+    messages = _tables(doc.get("messages", []), "messages")
+    overrides = _tables(doc.get("overrides", []), "overrides")
+    source = doc.get("source", {})
+    if not isinstance(source, Mapping):
+        raise ValueError("source must be a table")
+    extends = doc.get("extends")
+    if extends is None:
+        if overrides:
+            raise ValueError("[[overrides]] needs 'extends' naming the table they change")
+        return copy.deepcopy({"source": dict(source), "messages": [dict(m) for m in messages]})
+    if not isinstance(extends, str) or not extends:
+        raise ValueError(f"extends must be a table name, got {extends!r}")
+    where, base_doc, base_base_dir = _find_base(extends, base_dir)
+    if where in chain:
+        raise ValueError(f"extends cycle: {' -> '.join((*chain, where))}")
+    base = _resolve(base_doc, base_base_dir, (*chain, where))
+    out = base["messages"]
+    index = {m.get("name"): i for i, m in enumerate(out)}
+    for ov in overrides:
+        name = ov.get("message")
+        if name not in index:
+            raise ValueError(
+                f"override of unknown message {name!r}: {extends} has {', '.join(map(str, index))}"
+            )
+        out[index[name]] = _override(out[index[name]], ov)
+    for m in messages:
+        name = m.get("name")
+        if name in index:
+            raise ValueError(
+                f"message {name} is already in {extends}; change it with "
+                f'[[overrides]] message = "{name}"'
+            )
+        index[name] = len(out)
+        out.append(copy.deepcopy(dict(m)))
+    merged = copy.deepcopy(dict(source))
+    merged["extends"] = extends
+    merged["base"] = base["source"]
+    return {"source": merged, "messages": out}
+
+
+def _find_base(name: str, base_dir: Path | None) -> tuple[str, Mapping[str, Any], Path | None]:
+    """(identity, document, its directory) of the table an ``extends`` names."""
+    filename = EDITIONS.get(name) or (name if name.endswith(".toml") else f"{name}.toml")
+    if base_dir is not None:
+        path = base_dir / filename
+        if path.is_file():
+            with open(path, "rb") as fh:
+                return str(path.resolve()), tomllib.load(fh), path.resolve().parent
+    packaged = _packaged_file(filename)
+    if packaged.is_file():
+        return f"<packaged>/{filename}", tomllib.loads(packaged.read_text("utf-8")), None
+    looked = f"{base_dir} or " if base_dir is not None else ""
+    known = ", ".join(f"{k!r} ({v.removesuffix('.toml')})" for k, v in EDITIONS.items())
+    raise ValueError(
+        f"extends = {name!r}: no table {filename} in {looked}the packaged tables: {known}"
+    )
+
+
+def _override(message: Mapping[str, Any], ov: Mapping[str, Any]) -> dict[str, Any]:
+    """One message with an ``[[overrides]]`` entry applied: keys, then remove/change/add."""
+    name = message.get("name")
+    where = f"override of {name}"
+    unknown = sorted(set(ov) - _OVERRIDE_KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected {sorted(_OVERRIDE_KEYS)}")
+    out = {**message, **{k: v for k, v in ov.items() if k in _MESSAGE_KEYS}}
+    signals = [dict(s) for s in _tables(out.get("signals", []), f"{where}: signals")]
+
+    def find(signal: Any, what: str) -> int:
+        for i, s in enumerate(signals):
+            if s.get("name") == signal:
+                return i
+        have = ", ".join(str(s.get("name")) for s in signals)
+        raise ValueError(f"{where}: {what} of unknown signal {signal!r} ({name} has {have})")
+
+    for signal in _names(ov.get("remove", []), f"{where}: remove"):
+        del signals[find(signal, "remove")]
+    for change in _tables(ov.get("change", []), f"{where}: change"):
+        if "signal" not in change:
+            raise ValueError(f"{where}: each change needs signal = the signal's current name")
+        i = find(change["signal"], "change")
+        signals[i] = {**signals[i], **{k: v for k, v in change.items() if k != "signal"}}
+    signals += [dict(s) for s in _tables(ov.get("add", []), f"{where}: add")]
+    out["signals"] = copy.deepcopy(signals)
+    return out
 
 
 # ---------------------------------------------------------------------- packing
@@ -335,10 +536,20 @@ def _frame_length(spec: MessageSpec, length: int | None) -> int:
     return n
 
 
-def _reject_unknown(spec: MessageSpec, values: Mapping[str, object]) -> None:
-    unknown = sorted(set(values) - {s.name for s in spec.signals})
+def _by_signal_name(spec: MessageSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` keyed by signal name (aliases resolved); unknown names raise ValueError."""
+    unknown = sorted(set(values) - set(spec._by_name))
     if unknown:
         raise ValueError(f"{spec.name}: unknown signal(s) {', '.join(unknown)}")
+    if not spec.aliases:
+        return dict(values)
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = spec.aliases.get(key, key)
+        if name in out:
+            raise ValueError(f"{spec.name}.{name}: given twice (as {name} and an alias)")
+        out[name] = value
+    return out
 
 
 def _pack(spec: MessageSpec, raws: Mapping[str, int | None], n: int) -> bytes:
@@ -456,6 +667,8 @@ def _decode(spec: MessageSpec, data: bytes) -> Decoded | DecodeError:
         if problem:
             return DecodeError(spec.pgn, data, f"{spec.name}.{sig.name}: {problem}", spec.name)
         values[sig.name] = value
+    if spec.aliases:
+        values = SignalValues(values, spec.aliases)
     return Decoded(spec.name, spec.pgn, values, data)
 
 
@@ -480,6 +693,9 @@ def _decode_field(sig: SignalSpec, raw: int) -> tuple[Value, str | None]:
 
 def _message_from_toml(m: Mapping[str, Any]) -> MessageSpec:
     name = m.get("name", "?")
+    unknown = sorted(set(m) - _MESSAGE_KEYS)
+    if unknown:
+        raise ValueError(f"{name}: unknown key(s) {unknown}")
     try:
         length = int(m["length"])
         period = m.get("period_ms")
@@ -508,6 +724,7 @@ def _signals_from_toml(s: Mapping[str, Any]) -> Iterator[SignalSpec]:
     if unknown:
         raise ValueError(f"signal {s.get('name')!r}: unknown key(s) {sorted(unknown)}")
     repeat, stride = int(s.get("repeat", 1)), int(s.get("stride", 0))
+    aliases = _names(s.get("aliases", []), f"signal {s.get('name')!r}: aliases")
     for n in range(1, repeat + 1):
         spn = s.get("spn")
         yield _signal(
@@ -515,10 +732,13 @@ def _signals_from_toml(s: Mapping[str, Any]) -> Iterator[SignalSpec]:
             name=s["name"].format(n=n) if repeat > 1 else s["name"],
             spn=None if spn is None else spn + n - 1,
             byte=s["byte"] + (n - 1) * stride,
+            aliases=tuple(a.format(n=n) if repeat > 1 else a for a in aliases),
         )
 
 
-def _signal(s: Mapping[str, Any], *, name: str, spn: int | None, byte: int) -> SignalSpec:
+def _signal(
+    s: Mapping[str, Any], *, name: str, spn: int | None, byte: int, aliases: tuple[str, ...]
+) -> SignalSpec:
     kind = s.get("kind", "uint")
     bits = int(s["bits"])
     scale, offset = s.get("scale", 1), s.get("offset", 0)
@@ -540,6 +760,7 @@ def _signal(s: Mapping[str, Any], *, name: str, spn: int | None, byte: int) -> S
         optional=bool(s.get("optional", False)),
         default=s.get("default"),
         doc=s.get("doc", ""),
+        aliases=aliases,
     )
 
 
@@ -574,5 +795,7 @@ def _validate(spec: MessageSpec) -> None:
         used |= mask
         if sig.default is not None:
             _to_raw(spec, sig, sig.default, strict=True)
-    if len({s.name for s in spec.signals}) != len(spec.signals):
-        fail("duplicate signal names")
+    names = [n for s in spec.signals for n in (s.name, *s.aliases)]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        fail(f"duplicate signal names or aliases {twice}")

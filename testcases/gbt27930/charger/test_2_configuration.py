@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 from bench.can.capture import Record
-from bench.cases import Measurements, case, check
+from bench.cases import Measurements, case, check, fail
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
     check_decoded,
@@ -240,3 +242,88 @@ def test_dn2006_bcp_during_cml(rig: ChargerRig, measurements: Measurements) -> N
     1. CEM with SPN3923 (BRO timeout) = 01, 5 s after CTS/CML starts.
     """
     _bro_timeout(rig, measurements, BmsScript(withhold={"BRO"}, keep_sending={"BCP"}))
+
+
+def _cro_with_bro_disturbed(rig: ChargerRig, measurements: Measurements, how: str) -> None:
+    """Shared body of DN.2007-2009 (GB/T 34658-2017 Amendment 1, expected result 1)."""
+    begin(rig, BmsScript(on_cro00=how))
+    t = reach(rig, Phase.READY, SESSION_S, "CML after BCP")
+    cro00 = first(rig, "CRO", CHARGER, since=t, wait=SESSION_S, charger_ready=0)
+    rig.capture.hold(0.3)
+    last_aa = rig.capture.select(
+        "BRO", src=BMS, until=cro00.timestamp + 0.3,
+        where=lambda r: r.values.get("bms_ready") == 0xAA,
+    )[-1].timestamp  # fmt: skip
+    tol = rig.timing.tolerance
+    limit = rig.timing["bro"].limit_s
+    outcome = rig.capture.wait_for(
+        None, src=CHARGER, since=cro00.timestamp,
+        timeout=max(0.0, last_aa + limit + tol.late_s - rig.capture.now()),
+        where=lambda r: r.name == "CEM"
+        or (r.name == "CRO" and r.values.get("charger_ready") == 0xAA),
+    )  # fmt: skip
+    if outcome is None:
+        fail(
+            f"CRO(0xAA) within {limit:g} s of the last BRO(0xAA), or then CEM (BRO timeout)",
+            "neither",
+        )
+    since_last = outcome.timestamp - last_aa
+    measurements.record("outcome_after_last_bro_aa", round(since_last, 3))
+    if outcome.name == "CEM":
+        check(
+            since_last >= limit - tol.early_s and outcome.values.get("bro_timeout") == 1,
+            f"CRO every 250 ms and CRO(0xAA) within {limit:g} s of the last BRO(0xAA) "
+            f"(a CEM only after {limit:g} s, with SPN3923)",
+            f"CEM {outcome.frame.data.hex(' ').upper()} after {since_last:.3f} s",
+        )
+    frames = charger_frames(rig, "CRO", since=cro00.timestamp, until=outcome.timestamp)
+    gaps = [b.timestamp - a.timestamp for a, b in itertools.pairwise(frames)]
+    check(
+        max(gaps, default=0.0) <= 0.5 + tol.late_s / 5,
+        "CRO every 250 ms while the charger gets ready",
+        f"a {max(gaps, default=0.0) * 1000:.0f} ms gap",
+    )
+
+
+@case(
+    "DN.2007",
+    f"{CLAUSE}; GB/T 34658-2017 Amd. 1; GB/T 27930-2015 CRO",
+    "BRO(0xAA) interrupted during CRO(0x00)",
+)
+def test_dn2007_bro_interrupted(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the charger finishes getting ready when BRO(0xAA) stops during pre-charge.
+
+    Steps: the BMS stops BRO as soon as CRO(0x00) arrives.
+    Expected (Amendment 1):
+    1. Within 5 s of the last BRO(0xAA) the charger sends CRO every 250 ms and, once
+       ready, CRO(0xAA); a CEM with SPN3923 is acceptable only after those 5 s.
+    """
+    _cro_with_bro_disturbed(rig, measurements, "stop")
+
+
+@case(
+    "DN.2008",
+    f"{CLAUSE}; GB/T 34658-2017 Amd. 1; GB/T 27930-2015 CRO",
+    "Wrong message type instead of BRO(0xAA) during CRO(0x00)",
+)
+def test_dn2008_wrong_type_during_cro00(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: another message in place of BRO(0xAA) during pre-charge.
+
+    Steps: the BMS replaces BRO with BCL as soon as CRO(0x00) arrives.
+    Expected (Amendment 1): as DN.2007.
+    """
+    _cro_with_bro_disturbed(rig, measurements, "other")
+
+
+@case(
+    "DN.2009",
+    f"{CLAUSE}; GB/T 34658-2017 Amd. 1; GB/T 27930-2015 CRO",
+    "BRO(0x00) during CRO(0x00)",
+)
+def test_dn2009_bro00_during_cro00(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: BRO falling back to 0x00 during pre-charge.
+
+    Steps: the BMS switches to BRO(0x00) as soon as CRO(0x00) arrives.
+    Expected (Amendment 1): as DN.2007.
+    """
+    _cro_with_bro_disturbed(rig, measurements, "bro00")

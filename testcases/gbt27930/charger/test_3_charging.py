@@ -7,7 +7,7 @@ in the same series.
 
 from __future__ import annotations
 
-from bench.cases import Measurements, case, check
+from bench.cases import Measurements, case, check, fail
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
     check_decoded,
@@ -34,6 +34,8 @@ CLAUSE = "GB/T 34658-2017 §7.5.3"
 SESSION_S = CRM_AFTER_CHM_S + 30.0
 #: Bench choices where the standard gives no figure (documented in each case):
 RESPONSE_S = 1.0  # reaction to a BSM pause/resume/fault, and to a lower BCL demand
+DECAY_S, DECAY_A = 0.1, 5.0  # current <= 5 A within 100 ms of CST (reference timeout table)
+PAUSE_LIMIT_S = 600.0  # GB/T 27930-2015 App. C note 1
 CURRENT_TOLERANCE_A = 1.0  # output above demand still accepted (or 1 % of demand)
 
 
@@ -132,7 +134,9 @@ def test_dp3004_bsm_fault(rig: ChargerRig, measurements: Measurements) -> None:
 
     Steps: charge; set BSM insulation status (SPN3094) = 01 (abnormal).
     Expected:
-    1. CST within 1 s (bench choice) of that BSM, and CCS stops.
+    1. CST within 1 s (bench choice) of that BSM.
+    2. Any CCS sent more than 100 ms after CST reports at most 5 A (the current-decay
+       rule after CST, as far as the charger's own CCS shows it).
     """
     start = start_charging(rig)
     rig.bms.set_values("BSM", insulation_status=1)
@@ -142,10 +146,74 @@ def test_dp3004_bsm_fault(rig: ChargerRig, measurements: Measurements) -> None:
         what="CST after BSM reports insulation abnormal",
     )  # fmt: skip
     measurements.record("cst_after_bsm_fault", Latency.between(t_fault, cst.timestamp, 1.0))
-    expect_silence(
-        rig.capture, "CCS", src=CHARGER, since=cst.timestamp + 0.1, until=cst.timestamp + 0.6,
-        what="no CCS after CST",
+    rig.capture.hold(1.5)
+    _current_decayed(rig, measurements, cst.timestamp)
+
+
+def _current_decayed(rig: ChargerRig, measurements: Measurements, cst_t: float) -> None:
+    """No CCS later than CST + 100 ms may report more than 5 A."""
+    late = charger_frames(rig, "CCS", since=cst_t + DECAY_S)
+    currents = [abs(float(r.values.get("output_current") or 0.0)) for r in late]
+    measurements.record(
+        "ccs_after_cst", {"count": len(late), "max_current_a": max(currents, default=0)}
+    )
+    over = [(r, i) for r, i in zip(late, currents, strict=True) if i > DECAY_A]
+    if over:
+        rec, current = over[0]
+        fail(
+            f"output current <= {DECAY_A:g} A from {DECAY_S * 1000:g} ms after CST",
+            f"CCS with {current:g} A at +{rec.timestamp - cst_t:.3f} s",
+        )
+
+
+@case("DP.3005", f"{CLAUSE}; GB/T 27930-2015 App. C note 1", "Pause limit (10 min)", slow=True)
+def test_dp3005_pause_limit(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: a BSM pause longer than 10 min ends the charge.
+
+    Steps: charge; set BSM SPN3096 = 00 and keep it. Runs in real time (~10 min).
+    Expected:
+    1. No CST before 10 min of pause; CST at 10 min (window as for the timeouts).
+    """
+    start = start_charging(rig)
+    rig.bms.set_values("BSM", charging_permitted=0)
+    t_pause = first(rig, "BSM", BMS, since=start, charging_permitted=0).timestamp
+    tol = rig.timing.tolerance
+    cst = expect_message(
+        rig.capture, "CST", src=CHARGER, since=t_pause, within=PAUSE_LIMIT_S + tol.late_s,
+        what="CST after 10 min of pause",
     )  # fmt: skip
+    measurements.record("cst_after_pause", Latency.between(t_pause, cst.timestamp, PAUSE_LIMIT_S))
+    check(
+        cst.timestamp - t_pause >= PAUSE_LIMIT_S - tol.early_s,
+        f"CST no sooner than {PAUSE_LIMIT_S:g} s of pause",
+        f"CST after only {cst.timestamp - t_pause:.3f} s",
+    )
+
+
+@case("DP.3006", f"{CLAUSE}; GB/T 27930-2015 BMV, BMT, BSP", "Optional BMV/BMT/BSP accepted")
+def test_dp3006_optional_messages(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: the optional battery detail messages do not disturb charging.
+
+    Steps: charge while the BMS also sends BMV (512 bytes), BMT and BSP over the
+    transport (every 10 s).
+    Expected:
+    1. The transfers complete (the charger answers them as responder).
+    2. No CST and no CEM; CCS goes on every 50 ms.
+    """
+    start = start_charging(rig, BmsScript(optional_messages=True), settle=0.0)
+    for name in ("BMV", "BMT", "BSP"):
+        expect_message(
+            rig.capture, name, src=BMS, since=start - 1.0, within=5.0,
+            what=f"the {name} transfer to complete",
+        )  # fmt: skip
+    rig.capture.hold(2.0)
+    for name in ("CST", "CEM"):
+        found = charger_frames(rig, name, since=start)
+        check(
+            not found, f"no {name} while BMV/BMT/BSP arrive", found[0].describe() if found else ""
+        )
+    frames = charger_frames(rig, "CCS", since=start)
+    check_period(frames, "CCS", 0.05, rig.timing.tolerance, measurements, min_count=10)
 
 
 @case("DN.3001", f"{CLAUSE}; GB/T 27930-2015 CEM SPN3924", "Only BCL, no BCS, during CRO(0xAA)")
