@@ -30,11 +30,13 @@ def multicast_can() -> str:
     return f'interface = "udp_multicast"\nchannel = "{group}"\nbitrate = 250000\nport = {port}\n'
 
 
-class ExternalCharger:
-    """``vgi-bench sim gbt-charger`` in a subprocess."""
+class ExternalDut:
+    """``vgi-bench sim ROLE`` in a subprocess."""
 
-    def __init__(self, profile: Path, faults: tuple[str, ...] = ()) -> None:
-        args = [sys.executable, "-m", "bench.cli", "sim", "gbt-charger", "--profile", str(profile)]
+    def __init__(
+        self, profile: Path, faults: tuple[str, ...] = (), role: str = "gbt-charger"
+    ) -> None:
+        args = [sys.executable, "-m", "bench.cli", "sim", role, "--profile", str(profile)]
         for fault in faults:
             args += ["--fault", fault]
         self.proc = subprocess.Popen(
@@ -57,9 +59,11 @@ def shared_bus(tmp_path: Path) -> str:
     return multicast_can()
 
 
-def _start(tmp_path: Path, can: str, faults: tuple[str, ...] = ()) -> ExternalCharger:
+def _start(
+    tmp_path: Path, can: str, faults: tuple[str, ...] = (), role: str = "gbt-charger"
+) -> ExternalDut:
     sim_profile = write_profile(tmp_path / "sim.toml", can=can)
-    return ExternalCharger(sim_profile, faults)
+    return ExternalDut(sim_profile, faults, role)
 
 
 def _external_profile(tmp_path: Path, can: str) -> Path:
@@ -67,14 +71,14 @@ def _external_profile(tmp_path: Path, can: str) -> Path:
 
 
 @pytest.fixture
-def conformant_charger(tmp_path: Path, shared_bus: str) -> Iterator[ExternalCharger]:
+def conformant_charger(tmp_path: Path, shared_bus: str) -> Iterator[ExternalDut]:
     charger = _start(tmp_path, shared_bus)
     yield charger
     assert charger.stop() == 0, "the sim must exit cleanly on SIGTERM"
 
 
 def test_cases_in_sequence_pass_external_charger(
-    tmp_path: Path, shared_bus: str, conformant_charger: ExternalCharger
+    tmp_path: Path, shared_bus: str, conformant_charger: ExternalDut
 ) -> None:
     profile = _external_profile(tmp_path, shared_bus)
     out = tmp_path / "out"
@@ -110,3 +114,39 @@ def test_fault_of_external_charger_is_caught(tmp_path: Path, fault: str) -> None
         charger.stop()
     assert outcome.verdict == "failed", f"{case_id} vs external {fault}: {outcome.message}"
     assert outcome.message.startswith("expected ")
+
+
+def test_bms_cases_in_sequence_pass_external_bms(tmp_path: Path) -> None:
+    can = multicast_can()
+    bms = _start(tmp_path, can, role="gbt-bms")
+    try:
+        profile = _external_profile(tmp_path, can)
+        out = tmp_path / "out"
+        proc = subprocess.run(
+            [
+                sys.executable, "-m", "bench.cli", "run", "--suite", "gbt27930.bms",
+                "--profile", str(profile), "--out", str(out),
+                "-k", "BP.1002 or BN.1001 or BP.3001 or BP.4001 or BP.4002",
+            ],
+            capture_output=True, text=True, timeout=400, check=False,
+        )  # fmt: skip
+    finally:
+        assert bms.stop() == 0
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 5
+
+
+@pytest.mark.parametrize("fault", ["tp_ignores_flow_control", "no_bem_on_ccs_timeout", "no_bsd"])
+def test_fault_of_external_bms_is_caught(tmp_path: Path, fault: str) -> None:
+    from tests.test_bms_cases_proof import CASE_FAULTS as BMS_CASE_FAULTS
+
+    can = multicast_can()
+    bms = _start(tmp_path, can, (fault,), role="gbt-bms")
+    try:
+        profile_dir = tmp_path / "bench"
+        profile_dir.mkdir()
+        case_id = next(c for c, faults in BMS_CASE_FAULTS.items() if fault in faults)
+        outcome = run_case(profile_dir, "gbt27930.bms", selector(case_id), can=can, simulated=False)
+    finally:
+        bms.stop()
+    assert outcome.verdict == "failed", f"{case_id} vs external {fault}: {outcome.message}"

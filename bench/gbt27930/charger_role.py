@@ -278,7 +278,9 @@ class ChargerRole(GbtParticipant):
                 self._start("CSD")
 
     def _on_bem(self, msg: Decoded) -> None:
-        if self.phase == ChargerPhase.ERROR:
+        # A BEM before the BMS has answered our CHM belongs to its previous session.
+        stale = self.phase == ChargerPhase.HANDSHAKE and "BHM" not in self._seen
+        if self.phase == ChargerPhase.ERROR or stale:
             return
         self.stop_all_sending()
         self._enter(ChargerPhase.ERROR)
