@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SUITES ?= gbt27930.charger
+SUITES ?= gbt27930.charger gbt27930.bms
 TEST_WORKERS ?= 4
 
 .PHONY: install run test lint bench dbc clean

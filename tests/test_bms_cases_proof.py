@@ -23,6 +23,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "BN.1001": ("no_bem_on_crm_aa_timeout",),
     "BN.1002": ("tp_ignores_flow_control",),
     "BN.1003": ("tp_ignores_flow_control",),
+    "BN.1004": ("tp_ignores_flow_control",),
     "BP.2001": ("bcp_inconsistent",),
     "BP.2002": ("bro_wrong_period",),
     "BN.2001": ("no_bem_on_cml_timeout",),

@@ -18,7 +18,14 @@ from typing import Any
 import can
 
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.transport import TP_CM_PGN, TP_DT_PGN, AbortReason, TpAborted
+from bench.can.transport import (
+    TP_CM_PGN,
+    TP_DT_PGN,
+    AbortReason,
+    TpAborted,
+    encode_cts,
+    parse_cm,
+)
 from bench.gbt27930.messages import Decoded, MessageTable
 from bench.gbt27930.participant import GbtParticipant
 
@@ -65,6 +72,7 @@ class ChargerScript:
     answer_rts: bool = True
     hold_s: float = 0.0  # answer an RTS with CTS(0) and keep holding this long
     abort_after_packets: int | None = None  # Abort a transfer after this many DT frames
+    cts_next_seq: int | None = None  # answer RTS with a CTS asking for this (wrong) sequence
 
 
 class ChargerRole(GbtParticipant):
@@ -152,6 +160,9 @@ class ChargerRole(GbtParticipant):
             if not script.answer_rts:
                 return False
             self._dt_count[frame.src] = 0
+            if script.cts_next_seq is not None:
+                self._bad_cts(frame)
+                return False
             if script.hold_s > 0 and not self._held_once:
                 self._held_once = True  # the first transfer is held, as a busy charger might
                 self.tp_receiver.hold(frame.src)
@@ -162,6 +173,14 @@ class ChargerRole(GbtParticipant):
             if count == script.abort_after_packets:
                 self.call_soon(lambda: self._abort(frame.src))
         return True
+
+    def _bad_cts(self, rts: Frame) -> None:
+        """Answer an RTS with a CTS whose next-sequence number the transfer does not have."""
+        cm = parse_cm(rts.data)
+        if cm is None:
+            return
+        data = encode_cts(cm.packets, self.script.cts_next_seq or 0, cm.pgn)
+        self.send(Frame(7, TP_CM_PGN, self.address, rts.src, data))
 
     def _release(self, src: int) -> None:
         self.send_frames(self.tp_receiver.release(src, self.now()))

@@ -172,3 +172,27 @@ def test_bn1003_abort(rig: BmsRig, measurements: Measurements) -> None:
         if late
         else "",
     )
+
+
+@case("BN.1004", f"{CLAUSE}; J1939-21 §5.10 (CTS)", "BRM transport, CTS with a wrong sequence")
+def test_bn1004_cts_wrong_sequence(rig: BmsRig, measurements: Measurements) -> None:
+    """Purpose: the BMS does not send data frames the transfer does not have.
+
+    Steps: the bench answers the BRM RTS with a CTS asking to start at packet 9 of 7.
+    Expected:
+    1. No data frame with a sequence number outside the transfer (1 to 7) and none
+       that the CTS did not allow; the BMS gives up the transfer with Abort within T3.
+    """
+    begin(rig, ChargerScript(cts_next_seq=9))
+    reach(rig, ChargerPhase.RECOGNITION, SESSION_S, "CRM(0x00)")
+    rts = first(rig, "TP.RTS", BMS, wait=3.0)
+    rig.capture.hold(T3_S + TP_MARGIN_S)
+    dts = rig.capture.select("TP.DT", src=BMS, since=rts.timestamp)
+    if dts:
+        seqs = sorted({d.frame.data[0] for d in dts})
+        fail("no data frame after a CTS for a packet the transfer does not have", f"DT {seqs}")
+    abort = rig.capture.first(
+        "TP.Abort", src=BMS, since=rts.timestamp, until=rts.timestamp + T3_S + TP_MARGIN_S
+    )
+    check(abort is not None, f"Abort from the BMS within T3 ({T3_S:g} s)", "none")
+    measurements.record("abort_after_rts", Latency.between(rts.timestamp, abort.timestamp, T3_S))
