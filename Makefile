@@ -22,7 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -p no:cacheprovider tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --timeout=1200 -p no:cacheprovider tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

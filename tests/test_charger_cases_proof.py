@@ -63,6 +63,11 @@ def selector(case_id: str) -> str:
     return "test_" + case_id.replace(".", "").lower() + "_"
 
 
+def _timeout(case_id: str) -> float:
+    """Slow cases wait out 60 s or 10 min timers in real time."""
+    return 900.0 if case_id in SLOW_CASES else 300.0
+
+
 def _params(with_faults: bool) -> list:
     params = []
     for case_id, faults in CASE_FAULTS.items():
@@ -75,14 +80,16 @@ def _params(with_faults: bool) -> list:
 
 @pytest.mark.parametrize(("case_id", "fault"), _params(False))
 def test_case_passes_conformant_charger(case_id: str, fault: None, tmp_path: Path) -> None:
-    outcome = run_case(tmp_path, SUITE, selector(case_id))
+    outcome = run_case(tmp_path, SUITE, selector(case_id), timeout=_timeout(case_id))
     assert outcome.verdict == "passed", f"{case_id}: {outcome.message}\n{outcome.output}"
     assert outcome.exit_code == 0
 
 
 @pytest.mark.parametrize(("case_id", "fault"), _params(True))
 def test_case_fails_faulty_charger(case_id: str, fault: str, tmp_path: Path) -> None:
-    outcome = run_case(tmp_path, SUITE, selector(case_id), faults=(fault,))
+    outcome = run_case(
+        tmp_path, SUITE, selector(case_id), faults=(fault,), timeout=_timeout(case_id)
+    )
     assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
     assert outcome.exit_code == 1
     assert outcome.message.startswith("expected "), outcome.message
