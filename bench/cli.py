@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -193,6 +194,10 @@ def cmd_sim(args: argparse.Namespace) -> int:
         print("vgi-bench: sim needs a ROLE (or --list-faults ROLE)", file=sys.stderr)
         return EXIT_USAGE
     profile = load_profile(args.profile)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+    )
+    logging.getLogger("can").setLevel(logging.WARNING)
     try:
         running = start_sim(args.role, profile, faults=tuple(args.fault))
     except SimError as exc:
@@ -283,10 +288,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
             line += "  ! " + "; ".join(f"{v.rule}: {v.reason}" for v in e.violations)
         print(line)
     s = tr.summarise(entries)
+    phases = " > ".join(s["phases"][:12]) + (" > ..." if len(s["phases"]) > 12 else "")
     print(
         f"# {s['frames']} frames, {s['messages']} messages, {s['transport_frames']} transport "
-        f"frames, {s['decode_errors']} undecodable, {s['sessions']} session(s) over "
-        f"{s['duration_s']:.3f} s, phases {' > '.join(s['phases']) or 'none'}, "
+        f"frames, {s['foreign_frames']} foreign, {s['decode_errors']} undecodable, "
+        f"{s['sessions']} session(s) over {s['duration_s']:.3f} s, phases {phases or 'none'}, "
         f"{s['violations']} violation(s)"
     )
     return EXIT_OK

@@ -12,8 +12,14 @@ A profile is a TOML file (see CONTRACT.md / README for the format)::
     version = "2.0.1"; listen = "127.0.0.1:9000"; url = "ws://..."; ...
     [platform]
     url = "http://..."; listen = "127.0.0.1:8081"; cipher = "aes-128-cbc"; ...
+    [gbt27930]             # optional
+    edition = "2015"       # or "2023a" (2023 Class A), "v2g-draft" (a draft, not a standard)
 
-Extensions to the contract's format, all in ``[dut]``:
+``[gbt27930] edition`` picks the GB/T 27930 message set (``MessageTable.edition``) for the
+whole run: the bench's roles, the simulated DUT and the capture. Without the section it
+is ``"2015"``.
+
+Extensions to the contract's format in ``[dut]``:
 
 * ``simulated = true`` -- the DUT is not a real device: the bench starts its own
   reference DUT in-process for each suite (the embedded default profile does this).
@@ -48,6 +54,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bench.gbt27930.editions import DEFAULT_EDITION, EDITIONS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -58,6 +66,7 @@ __all__ = [
     "SECRET_KEYS",
     "CanConfig",
     "DutInfo",
+    "Gbt27930Config",
     "InstrumentConfig",
     "OcppConfig",
     "PlatformConfig",
@@ -154,6 +163,13 @@ class PlatformConfig:
 
 
 @dataclass(frozen=True)
+class Gbt27930Config:
+    """``[gbt27930]``: which GB/T 27930 message set (a key of ``EDITIONS``) the run uses."""
+
+    edition: str = DEFAULT_EDITION
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated profile. ``source`` is the file path, or ``"<default>"``."""
 
@@ -162,6 +178,7 @@ class Profile:
     instruments: dict[str, InstrumentConfig] = field(default_factory=dict, hash=False)
     ocpp: OcppConfig | None = None
     platform: PlatformConfig | None = None
+    gbt27930: Gbt27930Config = field(default_factory=Gbt27930Config)
     source: str = DEFAULT_SOURCE
     raw: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
@@ -178,6 +195,7 @@ class Profile:
             "instruments": {name: _section_dict(inst) for name, inst in self.instruments.items()},
             "ocpp": _section_dict(self.ocpp),
             "platform": _section_dict(self.platform),
+            "gbt27930": _section_dict(self.gbt27930),
         }
 
 
@@ -367,12 +385,18 @@ _PLATFORM = _Section(
     },
 )
 
+_GBT27930 = _Section(
+    Gbt27930Config,
+    {"edition": _str(default=DEFAULT_EDITION, choices=tuple(EDITIONS))},
+)
+
 #: Top-level sections (``instruments`` is a table of :data:`_INSTRUMENT` sections).
 _SECTIONS: dict[str, _Section] = {
     "dut": _DUT,
     "can": _CAN,
     "ocpp": _OCPP,
     "platform": _PLATFORM,
+    "gbt27930": _GBT27930,
 }
 _REQUIRED_SECTIONS = ("dut",)
 

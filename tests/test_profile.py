@@ -10,6 +10,7 @@ import pytest
 from bench.profile import (
     DEFAULT_SOURCE,
     CanConfig,
+    Gbt27930Config,
     InstrumentConfig,
     Profile,
     ProfileError,
@@ -245,6 +246,18 @@ def test_instrument_extra_options_pass_through() -> None:
             MINIMAL + "[instruments.supply]\ndriver='x'\nresourse='y'\n",
             "unknown key 'instruments.supply.resourse'",
         ),
+        (
+            MINIMAL + "[gbt27930]\nedition='2023'\n",
+            "'gbt27930.edition' must be one of '2015', '2023a', 'v2g-draft', got '2023'",
+        ),
+        (MINIMAL + "[gbt27930]\nedition=2015\n", "'gbt27930.edition' must be a string, got int"),
+        (
+            MINIMAL + "[gbt27930]\neditoin='2015'\n",
+            "unknown key 'gbt27930.editoin' (did you mean 'gbt27930.edition'?)",
+        ),
+        (MINIMAL + "[gbt27930]\nversion='2015'\n", "unknown key 'gbt27930.version'"),
+        ("gbt27930 = '2015'\n" + MINIMAL, "'gbt27930' must be a table, got str"),
+        (MINIMAL + "[gbt2793]\nedition='2015'\n", "unknown section 'gbt2793' (did you mean"),
         (MINIMAL + "[can\n", "invalid TOML: "),
     ],
 )
@@ -359,3 +372,42 @@ def test_faults_on_simulated_dut() -> None:
         }
     )
     assert profile.dut.faults == ("no_crm", "late_bro")
+
+
+def test_gbt27930_edition_defaults_to_2015() -> None:
+    profile = parse_profile({"dut": {"vendor": "v", "model": "m", "serial": "s", "firmware": "f"}})
+    assert profile.gbt27930 == Gbt27930Config("2015")
+    assert profile.to_dict()["gbt27930"] == {"edition": "2015"}
+    assert load_profile(None).gbt27930.edition == "2015"
+    assert parse_profile({**profile.raw, "gbt27930": {}}).gbt27930.edition == "2015"
+
+
+@pytest.mark.parametrize("edition", ["2015", "2023a", "v2g-draft"])
+def test_gbt27930_edition_is_chosen_in_the_profile(tmp_path: Path, edition: str) -> None:
+    profile = load_profile(write(tmp_path, MINIMAL + f"[gbt27930]\nedition = '{edition}'\n"))
+    assert profile.gbt27930 == Gbt27930Config(edition)
+    assert json.loads(json.dumps(profile.to_dict()))["gbt27930"] == {"edition": edition}
+    with pytest.raises(AttributeError):
+        profile.gbt27930.edition = "2015"  # type: ignore[misc]
+    assert isinstance(hash(profile), int)
+
+
+def test_gbt27930_choices_are_the_packaged_editions() -> None:
+    from bench.gbt27930.messages import EDITIONS, MessageTable
+    from bench.profile import _GBT27930
+
+    assert _GBT27930.fields["edition"].choices == tuple(EDITIONS)
+    for edition in EDITIONS:
+        MessageTable.edition(edition)
+
+
+def test_default_profile_shows_the_gbt27930_section_commented_out(tmp_path: Path) -> None:
+    from bench.profile import _default_text
+
+    text = _default_text()
+    assert "# [gbt27930]" in text
+    uncommented = text.replace("# [gbt27930]", "[gbt27930]").replace(
+        '# edition = "2015"', 'edition = "2015"'
+    )
+    profile = load_profile(write(tmp_path, uncommented, "default.toml"))
+    assert profile.raw["gbt27930"] == {"edition": "2015"}

@@ -63,24 +63,26 @@ def attach_tx_echo(bus: can.BusABC, listener: Callable[[can.Message], None]) -> 
     """Feed every frame sent through ``bus`` to ``listener`` when the driver cannot echo.
 
     Interfaces without ``receive_own_messages`` (udp_multicast, pcan, slcan, ...) get a
-    software echo stamped with the host clock just before ``send``; python-can's
+    software echo, recorded and stamped just before ``send``; python-can's
     thread-based periodic tasks send through the same ``send``, so they are echoed too.
     """
     original = bus.send
 
     def send(msg: can.Message, timeout: float | None = None) -> None:
-        sent_at = time.time()  # no peer can have seen the frame before this instant
-        original(msg, timeout)
-        echo = can.Message(
-            arbitration_id=msg.arbitration_id,
-            is_extended_id=msg.is_extended_id,
-            data=msg.data,
-            dlc=msg.dlc,
-            is_rx=False,
-            timestamp=sent_at,
-            channel=msg.channel,
+        # Recorded before sending, with the time before sending: no peer can have seen the
+        # frame earlier, and its answer must not reach the capture ahead of the frame.
+        listener(
+            can.Message(
+                arbitration_id=msg.arbitration_id,
+                is_extended_id=msg.is_extended_id,
+                data=msg.data,
+                dlc=msg.dlc,
+                is_rx=False,
+                timestamp=time.time(),
+                channel=msg.channel,
+            )
         )
-        listener(echo)
+        original(msg, timeout)
 
     bus.send = send  # type: ignore[method-assign]
 

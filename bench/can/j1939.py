@@ -85,8 +85,10 @@ class Frame:
 
     @classmethod
     def from_can(cls, msg: can.Message) -> Frame | None:
-        """The J1939 view of a python-can message; ``None`` for 11-bit, error and remote frames."""
+        """The J1939 view of a python-can message; ``None`` for 11-bit, error, remote or bad ids."""
         if not msg.is_extended_id or msg.is_error_frame or msg.is_remote_frame:
+            return None
+        if not 0 <= msg.arbitration_id < 1 << 29:  # a corrupt log line, not a CAN id
             return None
         jid = J1939Id.unpack(msg.arbitration_id)
         return cls(jid.priority, jid.pgn, jid.src, jid.dst, bytes(msg.data), msg.timestamp)

@@ -1,4 +1,7 @@
-"""Export the GB/T 27930 message table as a DBC, for CAN tools (SavvyCAN, BusMaster, cantools).
+"""Export a GB/T 27930 message table as a DBC, for CAN tools (SavvyCAN, BusMaster, cantools).
+
+Any edition exports (``export_dbc(MessageTable.edition("2023a"), path)``); the DBC's
+VERSION is the table's title, and a signal's aliases are listed in its comment.
 
 The bench itself decodes with ``bench.gbt27930.messages``; the DBC is a by-product so
 people can read bench traces in their usual viewers. What a DBC cannot express is
@@ -33,7 +36,7 @@ def to_cantools_database(table: MessageTable) -> Database:
     return Database(
         messages=[_message(spec) for spec in table],
         nodes=[Node(name) for name in NODES.values()],
-        version="GB/T 27930-2015",
+        version=table.title,
         strict=False,  # see _message
     )
 
@@ -67,6 +70,8 @@ def _message(spec: MessageSpec) -> Message:
 
 def _signals(sig: SignalSpec, receiver: str) -> list[Signal]:
     notes = [sig.doc.rstrip(".")] if sig.doc else []
+    if sig.aliases:
+        notes.append(f"also called {', '.join(sig.aliases)}")
     if sig.kind != "uint":
         notes.append(f"{sig.kind} field")
     if sig.optional:

@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, J1939Id
-from bench.gbt27930.editions import DEFAULT_EDITION, EDITIONS
+from bench.gbt27930.editions import EDITIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -306,7 +306,7 @@ class MessageTable:
     @classmethod
     def gbt27930_2015(cls) -> MessageTable:
         """The packaged GB/T 27930-2015 table (parsed once per process)."""
-        return cls.edition(DEFAULT_EDITION)
+        return cls.edition("2015")
 
     @classmethod
     def from_document(

@@ -19,20 +19,22 @@ Three layers, each a list of plain data so more can be added without touching th
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import can
 
 from bench.can.capture import Capture, Record
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.transport import TP_CM_PGN, TP_DT_PGN, parse_cm
+from bench.can.transport import TP_DT_PGN, parse_cm
 from bench.gbt27930.messages import Decoded, DecodeError, MessageSpec, MessageTable, Value
 from bench.gbt27930.timeouts import Timeout, TimingTable, timing_2015
 from bench.timing import Latency, period_stats
@@ -87,8 +89,6 @@ def _read(path: Path, fmt: str) -> Iterator[can.Message]:
             for msg in _messages(path, kwargs):
                 count += 1
                 yield msg
-        except TraceError:
-            raise
         except Exception as exc:  # python-can raises anything from struct.error to zlib.error
             where = f"after {count} frames" if count else "at the start"
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -100,13 +100,17 @@ def _read(path: Path, fmt: str) -> Iterator[can.Message]:
 
 
 def _messages(path: Path, kwargs: dict[str, Any]) -> Iterator[can.Message]:
-    """LogReader, retried with relative ASC times if the header's date is not parseable."""
+    """LogReader; an ASC whose header date python-can cannot parse (a localised date) is
+    read again with relative times, if that happened before its first frame."""
     reader = can.LogReader(path, **kwargs)
+    count = 0
     try:
-        yield from reader
+        for msg in reader:
+            count += 1
+            yield msg
         return
     except ValueError as exc:
-        if not str(exc).startswith("Incompatible datetime string"):
+        if count or not str(exc).startswith("Incompatible datetime string"):
             raise
     finally:
         reader.stop()
@@ -196,6 +200,16 @@ SESSION_STARTS: Mapping[str, tuple[str, Value] | None] = MappingProxyType(
 #: across the silence.
 QUIET_RESTART_S = 2.0
 
+#: Frames are decoded in timestamp order, not file order: a log's writer may have got
+#: them a little out of order (a software echo of a node's own frames, several threads
+#: or channels merged), and a CTS read before its RTS would lose the transfer. A frame
+#: is held until one this much newer has been read.
+REORDER_WINDOW_S = 0.1
+
+#: The largest 29-bit identifier: a log line with a larger one is corrupt (and cantools
+#: refuses to unpack it).
+MAX_29BIT_ID = 0x1FFFFFFF
+
 #: Direction labels by source address (GB/T 27930 fixes both addresses).
 _DIRECTIONS = MappingProxyType({CHARGER_ADDRESS: "C→B", BMS_ADDRESS: "B→C"})
 #: Who sends each side's messages: the table's ``sender`` as a source address.
@@ -212,49 +226,44 @@ class Violation:
 
 @dataclass(slots=True)
 class TraceEntry:
-    """One message of a trace: the capture's record plus where it sits in the session.
+    """One message of a trace: what the capture made of a frame, and where it sits.
 
     ``time`` is seconds since the first frame of the log; ``timestamp`` the absolute bus
-    timestamp as the file has it. ``run`` numbers the stretches of constant phase across
-    the whole log, so two entries with the same ``run`` had no phase change between them.
+    timestamp as the file has it (for a reassembled transfer: of its last DT). ``run``
+    numbers the stretches of constant phase across the whole log, so two entries with
+    the same ``run`` had no phase change or new session between them. The fields are
+    copied out of the capture's record (slots, shared payloads and decodes), so a long
+    log costs a couple of hundred bytes per frame.
     """
 
-    record: Record
-    time: float
+    timestamp: float
+    origin: float  # timestamp of the log's first frame
+    src: int
+    dst: int
+    pgn: int
+    data: bytes
+    label: str | None  # the capture's name: message, TP.xx, or None (foreign PGN)
+    decoded: Decoded | DecodeError | None  # None for transport frames
+    spec: MessageSpec | None  # the table's message, None for transport/foreign frames
+    via_tp: bool
     phase: str
     session: int
     run: int
     violations: tuple[Violation, ...] = ()
 
     @property
-    def timestamp(self) -> float:
-        return self.record.frame.timestamp
+    def time(self) -> float:
+        return self.timestamp - self.origin
 
     @property
     def name(self) -> str:
         """Message name, ``TP.RTS``/``TP.DT``/..., or ``PGN 0x1234`` for a foreign PGN."""
-        return self.record.name or f"PGN 0x{self.record.frame.pgn:04X}"
+        return self.label or f"PGN 0x{self.pgn:04X}"
 
     @property
     def known(self) -> bool:
         """A GB/T 27930 message (not transport, not a foreign PGN)."""
-        return self.record.decoded is not None and self.record.decoded.name is not None
-
-    @property
-    def src(self) -> int:
-        return self.record.frame.src
-
-    @property
-    def dst(self) -> int:
-        return self.record.frame.dst
-
-    @property
-    def pgn(self) -> int:
-        return self.record.frame.pgn
-
-    @property
-    def data(self) -> bytes:
-        return self.record.frame.data
+        return self.spec is not None
 
     @property
     def direction(self) -> str:
@@ -263,25 +272,19 @@ class TraceEntry:
     @property
     def tp(self) -> bool:
         """A transport frame (TP.CM or TP.DT), kept in the trace but not a message."""
-        return self.record.frame.pgn in (TP_CM_PGN, TP_DT_PGN) and not self.record.via_tp
-
-    @property
-    def via_tp(self) -> bool:
-        """A message reassembled from a transport transfer (timestamp: its last DT)."""
-        return self.record.via_tp
+        return self.decoded is None
 
     @property
     def ok(self) -> bool:
-        return self.record.ok
+        return isinstance(self.decoded, Decoded)
 
     @property
     def values(self) -> dict[str, Value]:
-        return self.record.values
+        return self.decoded.values if isinstance(self.decoded, Decoded) else {}
 
     @property
     def error(self) -> str | None:
-        decoded = self.record.decoded
-        return decoded.reason if isinstance(decoded, DecodeError) else None
+        return self.decoded.reason if isinstance(self.decoded, DecodeError) else None
 
 
 # ====================================================================== rules
@@ -295,9 +298,6 @@ class RuleContext:
     period_rel: float
     jitter_s: float = 0.0
     history: dict[tuple[str, int], TraceEntry] = field(default_factory=dict)
-
-    def spec(self, entry: TraceEntry) -> MessageSpec | None:
-        return self.table.by_pgn(entry.pgn) if entry.known else None
 
     def previous(self, entry: TraceEntry) -> TraceEntry | None:
         """The last entry of the same message from the same source with no phase change
@@ -323,7 +323,7 @@ def _ms(seconds: float) -> str:
 
 
 def _rule_late(entry: TraceEntry, ctx: RuleContext) -> str | None:
-    spec = ctx.spec(entry)
+    spec = entry.spec
     if spec is None or spec.period_s is None:
         return None
     prev = ctx.previous(entry)
@@ -341,7 +341,7 @@ def _rule_late(entry: TraceEntry, ctx: RuleContext) -> str | None:
 
 
 def _rule_length(entry: TraceEntry, ctx: RuleContext) -> str | None:
-    spec = ctx.spec(entry)
+    spec = entry.spec
     if spec is None:
         return None
     n = len(entry.data)
@@ -356,7 +356,7 @@ def _rule_length(entry: TraceEntry, ctx: RuleContext) -> str | None:
 
 
 def _rule_value(entry: TraceEntry, ctx: RuleContext) -> str | None:
-    spec = ctx.spec(entry)
+    spec = entry.spec
     if spec is None or entry.error is None or _rule_length(entry, ctx):
         return None  # a wrong length is the length rule's
     return entry.error
@@ -379,8 +379,9 @@ RULES: tuple[Rule, ...] = (
 # ====================================================================== decoding
 
 
-class _MemoTable(MessageTable):
-    """The same table with decode results remembered per (PGN, payload).
+class _MemoTable:
+    """A table whose decode results are remembered per (PGN, payload); everything else
+    is the wrapped table's own.
 
     Recorded traffic repeats the same few hundred payloads; decoding each once keeps a
     long trace fast and lets its entries share one :class:`Decoded` per payload.
@@ -389,8 +390,11 @@ class _MemoTable(MessageTable):
     LIMIT = 1 << 16
 
     def __init__(self, table: MessageTable) -> None:
-        super().__init__(list(table), table.source)
+        self._table = table
         self._memo: dict[tuple[int, bytes], Decoded | DecodeError] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
 
     def decode(self, pgn: int, data: bytes) -> Decoded | DecodeError:
         key = (pgn, bytes(data))
@@ -398,7 +402,7 @@ class _MemoTable(MessageTable):
         if found is None:
             if len(self._memo) >= self.LIMIT:
                 self._memo.clear()
-            found = self._memo[key] = super().decode(pgn, data)
+            found = self._memo[key] = self._table.decode(pgn, data)
         return found
 
 
@@ -443,7 +447,8 @@ def decode_log(
     rules: Sequence[Rule] = RULES,
 ) -> list[TraceEntry]:
     """Every J1939 frame of ``messages`` as a :class:`TraceEntry`, plus one entry per
-    completed transport transfer, in bus order, with phase, session and violations.
+    completed transport transfer, in timestamp order (see :data:`REORDER_WINDOW_S`),
+    with phase, session and violations.
 
     ``period_rel`` is the late-frame tolerance (default: the timeouts table's
     ``tolerance.period_rel``); ``jitter_s`` is added to each gap limit for logs whose
@@ -454,23 +459,37 @@ def decode_log(
     table = table or MessageTable.gbt27930_2015()
     if period_rel is None:
         period_rel = timing_2015().tolerance.period_rel
-    capture = Capture(_MemoTable(table))
+    capture = Capture(cast(MessageTable, _MemoTable(table)))
     ctx = RuleContext(table, period_rel, jitter_s)
     tracker = _PhaseTracker()
     entries: list[TraceEntry] = []
     t0: float | None = None
-    from_can = Frame.from_can
+    by_pgn = table.by_pgn
     with _held_back(["bench.can.capture"]):  # decode errors are in the entries already
-        for msg in messages:
-            frame = from_can(msg)
+        for msg in _in_time_order(messages, REORDER_WINDOW_S):
+            frame = Frame.from_can(msg)
             if frame is None:
                 continue
             if t0 is None:
                 t0 = frame.timestamp
             for rec in capture.add_frame(frame):
                 tracker.see(rec)
+                f, decoded = rec.frame, rec.decoded
+                known = decoded is not None and decoded.name is not None
                 entry = TraceEntry(
-                    rec, rec.frame.timestamp - t0, tracker.phase, tracker.session, tracker.run
+                    f.timestamp,
+                    t0,
+                    f.src,
+                    f.dst,
+                    f.pgn,
+                    f.data if decoded is None else decoded.raw,  # shared per payload
+                    rec.name,
+                    decoded,
+                    by_pgn(f.pgn) if known else None,
+                    rec.via_tp,
+                    tracker.phase,
+                    tracker.session,
+                    tracker.run,
                 )
                 if rules:
                     entry.violations = tuple(
@@ -480,7 +499,26 @@ def decode_log(
                     )
                 ctx.remember(entry)
                 entries.append(entry)
+            # The entries hold what the trace needs; the capture's own copy would double
+            # the memory of a long log. Nothing here waits on the capture.
+            capture.records.clear()
     return entries
+
+
+def _in_time_order(messages: Iterable[can.Message], window: float) -> Iterator[can.Message]:
+    """``messages`` sorted by timestamp within ``window`` (equal stamps keep file order);
+    frames with an identifier no CAN frame can have (a corrupt line) are left out."""
+    held: list[tuple[float, int, can.Message]] = []
+    newest = -math.inf
+    for seq, msg in enumerate(messages):
+        if not 0 <= msg.arbitration_id <= MAX_29BIT_ID:
+            continue
+        heapq.heappush(held, (msg.timestamp, seq, msg))
+        newest = max(newest, msg.timestamp)
+        while held and held[0][0] <= newest - window:
+            yield heapq.heappop(held)[2]
+    while held:
+        yield heapq.heappop(held)[2]
 
 
 # ====================================================================== presenting
@@ -535,7 +573,7 @@ def format_values(entry: TraceEntry, table: MessageTable | None = None) -> str:
         return " ".join(f"{k}={v}" for k, v in tp_details(entry, table).items())
     if entry.error is not None:
         return f"error: {entry.error}; data={entry.data.hex(' ').upper()}"
-    spec = table.by_pgn(entry.pgn) if entry.known else None
+    spec = entry.spec
     if spec is None:
         return f"data={entry.data.hex(' ').upper()}"
     return " ".join(
@@ -575,7 +613,10 @@ def entry_dict(entry: TraceEntry, table: MessageTable | None = None) -> dict[str
 
 
 def summarise(entries: Sequence[TraceEntry]) -> dict[str, Any]:
-    """Counts for a trace's last line: frames, messages, sessions, phases, violations."""
+    """Counts for a trace's last line: frames, messages, sessions, phases, violations.
+
+    ``phases`` is the sequence the log went through (each change once, all sessions).
+    """
     phases: list[str] = []
     for e in entries:
         if e.phase != "idle" and (not phases or phases[-1] != e.phase):
@@ -584,7 +625,8 @@ def summarise(entries: Sequence[TraceEntry]) -> dict[str, Any]:
         "frames": sum(not e.via_tp for e in entries),
         "messages": sum(e.known for e in entries),
         "transport_frames": sum(e.tp for e in entries),
-        "decode_errors": sum(e.error is not None for e in entries if not e.tp),
+        "foreign_frames": sum(not e.known and not e.tp for e in entries),
+        "decode_errors": sum(e.error is not None for e in entries if e.known),
         "sessions": len({e.session for e in entries}),
         "phases": phases,
         "violations": sum(len(e.violations) for e in entries),
@@ -622,18 +664,27 @@ class CheckResult:
 
 
 class _Session:
-    """The entries of one session, with the look-ups the checks need."""
+    """The entries of one session, indexed by message name for the checks' look-ups
+    (a day-long log has thousands of sessions and the checks ask dozens of questions)."""
 
     def __init__(self, number: int, entries: list[TraceEntry], senders: Mapping[str, int]):
         self.number = number
         self.entries = entries
         self.end = entries[-1].timestamp
         self.senders = senders
+        self._by_name: dict[str, list[tuple[int, TraceEntry]]] = {}
+        for position, e in enumerate(entries):
+            if not e.tp:
+                self._by_name.setdefault(e.name, []).append((position, e))
+
+    def found(self, match: Match, after: float | None = None) -> Iterator[tuple[int, TraceEntry]]:
+        """(position in the session, entry) of each match at or after ``after``."""
+        for position, e in self._by_name.get(match.name, ()):
+            if (after is None or e.timestamp >= after) and match.matches(e, self.senders):
+                yield position, e
 
     def where(self, match: Match, after: float | None = None) -> Iterator[TraceEntry]:
-        for e in self.entries:
-            if (after is None or e.timestamp >= after) and match.matches(e, self.senders):
-                yield e
+        return (e for _, e in self.found(match, after))
 
     def first(self, match: Match, after: float | None = None) -> TraceEntry | None:
         return next(self.where(match, after), None)
@@ -806,26 +857,28 @@ def _check_order_rule(rule: OrderRule, ctx: CheckContext) -> CheckResult:
     expected = f"{rule.subject} only after {needs}"
     leads: list[float] = []  # subject after the last requirement, per session
     for session in ctx.sessions:
-        met: dict[int, float] = {}
-        for e in session.entries:
-            for i, req in enumerate(rule.after):
-                if i not in met and req.matches(e, session.senders):
-                    met[i] = e.timestamp
-            if rule.subject.matches(e, session.senders):
-                if len(met) < len(rule.after):
-                    missing = " and ".join(str(m) for i, m in enumerate(rule.after) if i not in met)
-                    return CheckResult(
-                        f"order.{rule.name}",
-                        Verdict.FAILED,
-                        _expected_saw(
-                            expected,
-                            f"{rule.subject} at +{e.time:.6f} s with no {missing} before it "
-                            f"(session {session.number})",
-                        ),
-                        {"at_s": round(e.time, 6), "session": session.number},
-                    )
-                leads.append(e.timestamp - max(met.values()))
-                break
+        subject = next(session.found(rule.subject), None)
+        if subject is None:
+            continue
+        position, e = subject
+        firsts = [next(session.found(req), None) for req in rule.after]
+        missing = [
+            str(req)
+            for req, f in zip(rule.after, firsts, strict=True)
+            if f is None or f[0] > position
+        ]
+        if missing:
+            return CheckResult(
+                f"order.{rule.name}",
+                Verdict.FAILED,
+                _expected_saw(
+                    expected,
+                    f"{rule.subject} at +{e.time:.6f} s with no {' and '.join(missing)} "
+                    f"before it (session {session.number})",
+                ),
+                {"at_s": round(e.time, 6), "session": session.number},
+            )
+        leads.append(e.timestamp - max(f[1].timestamp for f in firsts if f is not None))
     if not leads:
         return CheckResult(
             f"order.{rule.name}",
@@ -1003,6 +1056,15 @@ def _start_bcp(s: _Session, t: Timeout, report: Match) -> Start | None:
 _CHARGING_ENDS = frozenset({"BST", "CST", "BEM", "CEM"})
 
 
+def _first_after(s: _Session, names: Iterable[str], t: float) -> TraceEntry | None:
+    """The first of ``names`` (from its owner) strictly after ``t``."""
+    firsts = (
+        next((e for e in s.where(Match(n, any_content=True), t) if e.timestamp > t), None)
+        for n in names
+    )
+    return min((e for e in firsts if e is not None), key=lambda e: e.timestamp, default=None)
+
+
 def _lapse(name: str, watched_from: Match) -> Finder:
     """A stream watched from ``watched_from`` until charging ends (BST/CST/BEM/CEM): the
     timer starts at the last frame before the first gap longer than the limit, or
@@ -1012,14 +1074,7 @@ def _lapse(name: str, watched_from: Match) -> Finder:
         begin = s.first(watched_from)
         if begin is None:
             return None
-        end = next(
-            (
-                e
-                for e in s.entries
-                if e.timestamp > begin.timestamp and e.name in _CHARGING_ENDS and not e.tp
-            ),
-            None,
-        )
+        end = _first_after(s, _CHARGING_ENDS, begin.timestamp)
         end_t = s.end if end is None else end.timestamp
         stream = Match(name, any_content=True)
         prev = begin.timestamp
@@ -1123,7 +1178,7 @@ def _timer_in_session(s: _Session, t: Timeout, ctx: CheckContext) -> CheckResult
     if lower <= sent.timestamp <= upper:
         saw = f"{t.report} after {after:.3f} s"
         return CheckResult(name, Verdict.PASSED, _expected_saw(expected, saw), measurement)
-    saw = f"{t.report} after {'only ' if after < lower else ''}{after:.3f} s "
+    saw = f"{t.report} after {'only ' if sent.timestamp < lower else ''}{after:.3f} s "
     saw += "(too early)" if sent.timestamp < lower else "(too late)"
     if came is not None and came < sent.timestamp:
         saw += f", {t.waits_for} had come {_after(came - start.earliest)}"
