@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -61,3 +63,21 @@ def run_case(
     assert len(results) == 1, f"expected one result for {selector}, got {len(results)}\n{output}"
     r = results[0]
     return Outcome(proc.returncode, r["verdict"], r["message"], r["measurements"], output)
+
+
+def case_timeout(case_id: str, slow_cases: set[str]) -> float:
+    """Slow cases wait out 60 s or 10 min timers in real time."""
+    return 900.0 if case_id in slow_cases else 300.0
+
+
+def proof_params(
+    case_faults: dict[str, tuple[str, ...]], slow_cases: set[str], *, with_faults: bool
+) -> list:
+    """pytest params (case id, fault or None) for a proof table, slow cases marked."""
+    params = []
+    for case_id, faults in case_faults.items():
+        marks = [pytest.mark.slow] if case_id in slow_cases else []
+        for fault in faults if with_faults else (None,):
+            name = f"{case_id}-{fault}" if fault else case_id
+            params.append(pytest.param(case_id, fault, id=name, marks=marks))
+    return params

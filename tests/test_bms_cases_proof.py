@@ -10,7 +10,7 @@ import pytest
 from bench.cli import collect_cases
 from bench.suites import all_suites
 from fixtures.gbt27930.bms import BMS_FAULTS
-from tests.proof import run_case
+from tests.proof import case_timeout, proof_params, run_case
 from tests.test_charger_cases_proof import selector
 
 SUITE = "gbt27930.bms"
@@ -43,18 +43,11 @@ SLOW_CASES = {"BN.2003"}
 
 
 def _timeout(case_id: str) -> float:
-    """Slow cases wait out 60 s or 10 min timers in real time."""
-    return 900.0 if case_id in SLOW_CASES else 300.0
+    return case_timeout(case_id, SLOW_CASES)
 
 
 def _params(with_faults: bool) -> list:
-    params = []
-    for case_id, faults in CASE_FAULTS.items():
-        marks = [pytest.mark.slow] if case_id in SLOW_CASES else []
-        for fault in faults if with_faults else (None,):
-            name = f"{case_id}-{fault}" if fault else case_id
-            params.append(pytest.param(case_id, fault, id=name, marks=marks))
-    return params
+    return proof_params(CASE_FAULTS, SLOW_CASES, with_faults=with_faults)
 
 
 @pytest.mark.parametrize(("case_id", "fault"), _params(False))

@@ -103,6 +103,7 @@ class ChargerRole(GbtParticipant):
         self._seen: set[str] = set()
         self._dt_count: dict[int, int] = {}
         self._held_once = False
+        self._bms_spoke = False  # any message but BEM since the (re)start
 
     # -- what a case calls -----------------------------------------------------------
     def wait_phase(self, phase: ChargerPhase, timeout: float) -> bool:
@@ -194,6 +195,8 @@ class ChargerRole(GbtParticipant):
 
     # -- the sequence ---------------------------------------------------------------------
     def on_message(self, msg: Decoded, frame: Frame) -> None:
+        if msg.name != "BEM":
+            self._bms_spoke = True
         handler = getattr(self, f"_on_{msg.name.lower()}", None)
         if handler is not None:
             handler(msg)
@@ -297,9 +300,9 @@ class ChargerRole(GbtParticipant):
                 self._start("CSD")
 
     def _on_bem(self, msg: Decoded) -> None:
-        # A BEM before the BMS has answered our CHM belongs to its previous session.
-        stale = self.phase == ChargerPhase.HANDSHAKE and "BHM" not in self._seen
-        if self.phase == ChargerPhase.ERROR or stale:
+        # A BEM before the BMS has said anything else since our (re)start belongs to the
+        # previous session or attempt: a frame still in flight, not a new error.
+        if self.phase == ChargerPhase.ERROR or not self._bms_spoke:
             return
         self.stop_all_sending()
         self._enter(ChargerPhase.ERROR)
@@ -313,5 +316,6 @@ class ChargerRole(GbtParticipant):
             self.restart_times.append(self.now())
             self.phase = ChargerPhase.RECOGNITION
             self._changed.notify_all()
+        self._bms_spoke = False
         self._seen.discard("BRM")
         self._start("CRM", {"recognition": 0})

@@ -6,6 +6,8 @@ still reports its figures.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.can.capture import Capture, Predicate, Record
 from bench.cases import Measurements, check, fail
 from bench.gbt27930.timeouts import Timeout, Tolerance
@@ -170,3 +172,36 @@ def check_timeout_report(
         f"{report} after only {rec.timestamp - earliest_start:.3f} s (too early)",
     )
     return rec
+
+
+def expect_first(
+    capture: Capture, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
+) -> Record:
+    """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
+
+    def match(rec: Record) -> bool:
+        return all(rec.values.get(k) == v for k, v in values.items())
+
+    rec = capture.wait_for(name, src=src, since=since, where=match, timeout=wait)
+    if rec is None:
+        text = ", ".join(f"{k}={v:#x}" for k, v in values.items())
+        fail(f"a {name}({text}) from 0x{src:02X}", f"none; {seen_summary(capture, src, since)}")
+    return rec
+
+
+def reach_phase(
+    role: Any, capture: Capture, phase: Any, within: float, what: str, peer: int
+) -> float:
+    """Wait until a bench role enters ``phase``; its entry time, or fail naming ``what``.
+
+    ``role`` is a bench role (``wait_phase``, ``phase``, ``phase_times``); ``peer`` is the
+    DUT's address, whose traffic the failure message summarises.
+    """
+    if not role.wait_phase(phase, within):
+        start = min(role.phase_times.values(), default=capture.now())
+        fail(
+            f"{what} within {within:g} s",
+            f"the bench's {role.name} stuck in {role.phase.value}; the DUT sent "
+            f"{seen_summary(capture, peer, start)}",
+        )
+    return role.phase_times[phase]

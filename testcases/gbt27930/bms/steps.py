@@ -6,7 +6,11 @@ from bench.can.capture import Record
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
 from bench.cases import fail
 from bench.gbt27930.charger_role import ChargerPhase, ChargerRole, ChargerScript
-from bench.gbt27930.checks import check_timeout_report, seen_summary
+from bench.gbt27930.checks import (
+    check_timeout_report,
+    expect_first,
+    reach_phase,
+)
 from fixtures.gbt27930.rig import DUT_READY_TIMEOUT_S, BmsRig
 
 CHARGER = CHARGER_ADDRESS
@@ -25,30 +29,15 @@ def begin(rig: BmsRig, script: ChargerScript | None = None) -> ChargerRole:
 
 
 def reach(rig: BmsRig, phase: ChargerPhase, within: float, what: str) -> float:
-    """Wait until the bench charger enters ``phase``; its entry time, or fail naming ``what``."""
-    if not rig.charger.wait_phase(phase, within):
-        start = min(rig.charger.phase_times.values(), default=rig.capture.now())
-        fail(
-            f"{what} within {within:g} s",
-            f"bench charger stuck in {rig.charger.phase.value}; the BMS sent "
-            f"{seen_summary(rig.capture, BMS, start)}",
-        )
-    return rig.charger.phase_times[phase]
+    """Wait until the bench's charger enters ``phase``; its entry time, or fail naming ``what``."""
+    return reach_phase(rig.charger, rig.capture, phase, within, what, BMS)
 
 
 def first(
     rig: BmsRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
 ) -> Record:
     """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
-
-    def match(rec: Record) -> bool:
-        return all(rec.values.get(k) == v for k, v in values.items())
-
-    rec = rig.capture.wait_for(name, src=src, since=since, where=match, timeout=wait)
-    if rec is None:
-        text = ", ".join(f"{k}={v:#x}" for k, v in values.items())
-        fail(f"a {name}({text}) from 0x{src:02X}", f"none; {seen_summary(rig.capture, src, since)}")
-    return rec
+    return expect_first(rig.capture, name, src, since=since, wait=wait, **values)
 
 
 def bms_frames(rig: BmsRig, name: str, since: float, until: float | None = None) -> list[Record]:

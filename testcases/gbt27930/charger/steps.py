@@ -9,7 +9,12 @@ from bench.can.capture import Record
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
 from bench.cases import fail
 from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
-from bench.gbt27930.checks import check_timeout_report, seen_summary
+from bench.gbt27930.checks import (
+    check_timeout_report,
+    expect_first,
+    reach_phase,
+    seen_summary,
+)
 from fixtures.gbt27930.rig import DUT_READY_TIMEOUT_S, ChargerRig
 
 CHARGER = CHARGER_ADDRESS
@@ -36,31 +41,15 @@ def begin(rig: ChargerRig, script: BmsScript | None = None) -> BmsRole:
 
 
 def reach(rig: ChargerRig, phase: Phase, within: float, what: str) -> float:
-    """Wait until the bench BMS enters ``phase``; its entry time, or fail naming ``what``."""
-    assert rig.bms is not None
-    if not rig.bms.wait_phase(phase, within):
-        start = min(rig.bms.phase_times.values(), default=rig.capture.now())
-        fail(
-            f"{what} within {within:g} s",
-            f"BMS stuck in {rig.bms.phase.value}; the charger sent "
-            f"{seen_summary(rig.capture, CHARGER, start)}",
-        )
-    return rig.bms.phase_times[phase]
+    """Wait until the bench's BMS enters ``phase``; its entry time, or fail naming ``what``."""
+    return reach_phase(rig.bms, rig.capture, phase, within, what, CHARGER)
 
 
 def first(
     rig: ChargerRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
 ) -> Record:
     """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
-
-    def match(rec: Record) -> bool:
-        return all(rec.values.get(k) == v for k, v in values.items())
-
-    rec = rig.capture.wait_for(name, src=src, since=since, where=match, timeout=wait)
-    if rec is None:
-        text = ", ".join(f"{k}={v:#x}" for k, v in values.items())
-        fail(f"a {name}({text}) in the capture", "none")
-    return rec
+    return expect_first(rig.capture, name, src, since=since, wait=wait, **values)
 
 
 def charger_frames(rig: ChargerRig, name: str, since: float, until: float | None = None):
