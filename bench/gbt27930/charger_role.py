@@ -300,9 +300,10 @@ class ChargerRole(GbtParticipant):
                 self._start("CSD")
 
     def _on_bem(self, msg: Decoded) -> None:
-        # A BEM before the BMS has said anything else since our (re)start belongs to the
-        # previous session or attempt: a frame still in flight, not a new error.
-        if self.phase == ChargerPhase.ERROR or not self._bms_spoke:
+        # A BEM before the BMS answered our CHM, or before it said anything else since our
+        # re-handshake, belongs to its previous session or attempt: not a new error.
+        before_bhm = self.phase == ChargerPhase.HANDSHAKE and "BHM" not in self._seen
+        if self.phase == ChargerPhase.ERROR or before_bhm or not self._bms_spoke:
             return
         self.stop_all_sending()
         self._enter(ChargerPhase.ERROR)
