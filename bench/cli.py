@@ -47,8 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rebuild the report of a run directory")
     report.add_argument("directory")
 
-    verify = sub.add_parser("verify", help="check a report's signature")
-    verify.add_argument("file")
+    verify = sub.add_parser(
+        "verify", help="check report.sig against every file of its run directory"
+    )
+    verify.add_argument("file", help="report.sig, the run directory or any file in it")
+    verify.add_argument("--key", metavar="PEM", help="the lab's public key the run must carry")
 
     dbc = sub.add_parser("dbc", help="export the GB/T 27930-2015 message table as DBC")
     dbc.add_argument("file", nargs="?", default="gbt27930-2015.dbc")
@@ -144,7 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    load_profile(args.profile)  # refuse a bad profile before pytest starts
+    profile = load_profile(args.profile)  # refuse a bad profile before pytest starts
+    if not _signing_key_ok(profile.report.signing_key):
+        return EXIT_USAGE
     out_dir = Path(args.out) if args.out else default_out_dir()
     extra = list(args.pytest_args)
     if extra[:1] == ["--"]:
@@ -166,6 +171,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["-k", args.keyword]
     code = pytest.main([*pytest_args, *extra])
     return _exit_status(int(code))
+
+
+def _signing_key_ok(signing_key: str | None) -> bool:
+    """A lab key named in the profile must load before the run, not after it."""
+    from reports.signing import SignatureError, load_signer
+
+    if not signing_key:
+        return True
+    try:
+        load_signer(signing_key)
+    except SignatureError as exc:
+        print(f"vgi-bench: profile: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _exit_status(code: int) -> int:
@@ -220,8 +239,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild summary.json, report.html and report.pdf, then sign the run again."""
     from bench.results import build_summary, read_results, write_summary
-    from reports.html import write_report
+    from reports.build import build_reports
 
     out_dir = Path(args.directory)
     cases = read_results(out_dir / "results.jsonl")
@@ -239,15 +259,53 @@ def cmd_report(args: argparse.Namespace) -> int:
         finished=old.get("finished", ""),
     )
     write_summary(out_dir, summary)
-    print(write_report(summary, out_dir))
+    built = build_reports(summary, out_dir)
+    for path in (built.html, built.pdf, built.sig):
+        if path is not None:
+            print(path)
+    for problem in built.problems:
+        print(f"vgi-bench: {problem}", file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 signature and every file intact, 1 anything altered/missing/added, 2 usage."""
+    from reports.signing import SIG_NAME, SignatureError, load_public_key, verify_run
+
+    target = Path(args.file)
+    sig = target / SIG_NAME if target.is_dir() else target
+    if sig.name != SIG_NAME:
+        sig = sig.with_name(SIG_NAME)
+    if not sig.is_file():
+        print(f"vgi-bench: no {SIG_NAME} at {sig}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        expected = load_public_key(args.key) if args.key else None
+        result = verify_run(sig, expected)
+    except SignatureError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    signed = result.signed
+    signer = signed.get("signer") or {}
+    for name in result.altered:
+        print(f"altered: {name}")
+    for name in result.missing:
+        print(f"missing: {name}")
+    for name in result.added:
+        print(f"added: {name}")
+    if not result.signature_valid:
+        print(f"bad signature: {SIG_NAME} itself was changed or is not signed by its key")
+    if result.key_mismatch:
+        print(f"wrong key: signed by {signed.get('fingerprint')}, not by {args.key}")
+    lab = signer.get("lab") or "the lab"
+    who = "self-signed by bench key" if signer.get("self_signed") else f"lab key of {lab}"
+    files = len(signed.get("files", {}))
+    verdict = "OK" if result.ok else "FAILED"
     print(
-        "vgi-bench: report signatures are not produced yet (see the reports issue)", file=sys.stderr
+        f"{sig}: {verdict}: {files} files, {signed.get('algorithm')} {signed.get('fingerprint')} "
+        f"({who}), signed {signed.get('signed_at')}"
     )
-    return EXIT_USAGE
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def cmd_dbc(args: argparse.Namespace) -> int:

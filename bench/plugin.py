@@ -35,6 +35,7 @@ MEASUREMENTS_KEY = pytest.StashKey[Measurements]()
 PHASES_KEY = pytest.StashKey[dict]()
 PROFILE_KEY = pytest.StashKey[Profile]()
 SUMMARY_KEY = pytest.StashKey[dict]()
+REPORT_PROBLEMS_KEY = pytest.StashKey[list]()
 
 
 @dataclass
@@ -206,6 +207,7 @@ def _vgi_allure(request: pytest.FixtureRequest) -> None:
         allure.dynamic.suite(suite)
 
 
+@pytest.hookimpl(trylast=True)  # after junitxml has written junit.xml: report.sig covers it
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ctx = run_context(session.config)
     if ctx is None:
@@ -220,11 +222,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     )
     write_summary(ctx.out_dir, summary)
     try:
-        from reports.html import write_report
+        from reports.build import build_reports
 
-        write_report(summary, ctx.out_dir)
-    except Exception:  # the report must not hide results already on disk
-        log.exception("report.html could not be written")
+        built = build_reports(summary, ctx.out_dir)
+        session.config.stash[REPORT_PROBLEMS_KEY] = built.problems
+    except Exception as exc:  # the report must not hide results already on disk
+        log.exception("the report could not be built")
+        session.config.stash[REPORT_PROBLEMS_KEY] = [f"report not built: {exc}"]
     session.config.stash[SUMMARY_KEY] = summary
 
 
@@ -237,6 +241,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     summary = config.stash.get(SUMMARY_KEY, None)
     if summary:
         terminalreporter.write_line(f"totals: {summary['totals']}")
-        report = ctx.out_dir / "report.html"
-        if report.exists():
-            terminalreporter.write_line(f"report: {report.resolve()}")
+        for name in ("report.html", "report.pdf", "report.sig"):
+            report = ctx.out_dir / name
+            if report.exists():
+                terminalreporter.write_line(f"report: {report.resolve()}")
+    for problem in config.stash.get(REPORT_PROBLEMS_KEY, []):
+        terminalreporter.write_line(f"vgi-bench: {problem}", red=True)

@@ -14,10 +14,17 @@ A profile is a TOML file (see CONTRACT.md / README for the format)::
     url = "http://..."; listen = "127.0.0.1:8081"; cipher = "aes-128-cbc"; ...
     [gbt27930]             # optional
     edition = "2015"       # or "2023a" (2023 Class A), "v2g-draft" (a draft, not a standard)
+    [report]               # optional: who signs the report, in which language
+    lab = "..."; operator = "..."; signing_key = "lab-ed25519.pem"; language = "en"
 
 ``[gbt27930] edition`` picks the GB/T 27930 message set (``MessageTable.edition``) for the
 whole run: the bench's roles, the simulated DUT and the capture. Without the section it
 is ``"2015"``.
+
+``[report]`` names the lab and operator printed on the report's cover, the PEM file of
+the lab's Ed25519 private key that signs ``report.sig`` (relative to the profile's
+directory; without it the bench signs with its own per-machine key, see
+``reports.signing``), and the report's ``language`` (``"en"`` or ``"zh-CN"``).
 
 Extensions to the contract's format in ``[dut]``:
 
@@ -72,6 +79,7 @@ __all__ = [
     "PlatformConfig",
     "Profile",
     "ProfileError",
+    "ReportConfig",
     "load_profile",
     "parse_profile",
 ]
@@ -170,6 +178,16 @@ class Gbt27930Config:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """``[report]``: lab identity on the cover, the signing key, the report's language."""
+
+    lab: str = ""
+    operator: str = ""
+    signing_key: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated profile. ``source`` is the file path, or ``"<default>"``."""
 
@@ -179,6 +197,7 @@ class Profile:
     ocpp: OcppConfig | None = None
     platform: PlatformConfig | None = None
     gbt27930: Gbt27930Config = field(default_factory=Gbt27930Config)
+    report: ReportConfig = field(default_factory=ReportConfig)
     source: str = DEFAULT_SOURCE
     raw: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
@@ -196,6 +215,7 @@ class Profile:
             "ocpp": _section_dict(self.ocpp),
             "platform": _section_dict(self.platform),
             "gbt27930": _section_dict(self.gbt27930),
+            "report": _section_dict(self.report),
         }
 
 
@@ -390,6 +410,16 @@ _GBT27930 = _Section(
     {"edition": _str(default=DEFAULT_EDITION, choices=tuple(EDITIONS))},
 )
 
+_REPORT = _Section(
+    ReportConfig,
+    {
+        "lab": _str(default=""),
+        "operator": _str(default=""),
+        "signing_key": _str(default=None, check=_non_empty, path=True),
+        "language": _str(default="en", choices=("en", "zh-CN")),
+    },
+)
+
 #: Top-level sections (``instruments`` is a table of :data:`_INSTRUMENT` sections).
 _SECTIONS: dict[str, _Section] = {
     "dut": _DUT,
@@ -397,6 +427,7 @@ _SECTIONS: dict[str, _Section] = {
     "ocpp": _OCPP,
     "platform": _PLATFORM,
     "gbt27930": _GBT27930,
+    "report": _REPORT,
 }
 _REQUIRED_SECTIONS = ("dut",)
 

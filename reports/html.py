@@ -215,7 +215,7 @@ def _identity(value: Any, first: tuple[str, ...]) -> list[tuple[str, dict[str, A
     return [(str(k), _node(data[k], 1)) for k in keys]
 
 
-def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
+def _context(summary: Mapping[str, Any], signature: Mapping[str, Any] | None) -> dict[str, Any]:
     summary = _mapping(summary)
     raw_cases = summary.get("cases")
     if not isinstance(raw_cases, (list, tuple)):
@@ -244,24 +244,31 @@ def _context(summary: Mapping[str, Any]) -> dict[str, Any]:
         "total": len(cases),
         "suites": _suites(cases),
         "clauses": _clauses(cases),
+        "signature": _mapping(signature),
     }
 
 
 # --------------------------------------------------------------------------- API
 
 
-def render_report(summary: dict[str, Any]) -> str:
-    """The report page for one run's summary (the ``summary.json`` dict)."""
+def render_report(summary: dict[str, Any], *, signature: Mapping[str, Any] | None = None) -> str:
+    """The report page for one run's summary (the ``summary.json`` dict).
+
+    ``signature`` is :meth:`reports.signing.Signer.describe` of the key that will sign
+    the run, printed on the report (the signature itself is made after the report).
+    """
     template = _environment().get_template("report.html.j2")
-    return template.render(**_context(summary))
+    return template.render(**_context(summary, signature))
 
 
-def write_report(summary: dict[str, Any], out_dir: Path) -> Path:
+def write_report(
+    summary: dict[str, Any], out_dir: Path, *, signature: Mapping[str, Any] | None = None
+) -> Path:
     """Write ``out_dir/report.html`` (creating ``out_dir``) and return its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_NAME
     partial = path.with_name(f".{REPORT_NAME}.tmp")
-    partial.write_text(render_report(summary), encoding="utf-8")
+    partial.write_text(render_report(summary, signature=signature), encoding="utf-8")
     os.replace(partial, path)  # a reader never sees half a report
     return path

@@ -330,10 +330,19 @@ def test_dbc_export_loads_in_cantools(tmp_path: Path) -> None:
     assert chm.is_extended_frame
 
 
-def test_verify_does_not_crash(tmp_path: Path) -> None:
+def test_verify_without_signature_is_usage_error(tmp_path: Path) -> None:
     proc = vgi("verify", str(tmp_path / "report.pdf"))
-    assert proc.returncode == 2  # signing is not implemented yet
+    assert proc.returncode == 2  # no report.sig beside it
     one_line_reason(proc)
+
+
+def test_run_is_signed_and_verifies(passed_run: Run) -> None:
+    out = passed_run.out
+    for name in ("report.html", "report.sig", "junit.xml", "can.asc"):
+        assert (out / name).exists(), name
+    proc = vgi("verify", str(out / "report.sig"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ": OK: " in proc.stdout
 
 
 def test_unknown_command_is_usage_error() -> None:
