@@ -6,10 +6,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUITES ?= gbt27930.charger gbt27930.bms
 TEST_WORKERS ?= 4
+# Debian packages for report.pdf (WeasyPrint needs pango; a font that has Chinese) and for
+# the PDF tests (pdftotext, pdftoppm). `make sysdeps` installs the missing ones with
+# apt-get when run as root; it does nothing when all are present.
+SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils
 
-.PHONY: install run test lint bench dbc clean
+.PHONY: install sysdeps run test lint bench dbc clean
 
-install: $(STAMP)
+install: sysdeps $(STAMP)
+
+sysdeps:
+	@command -v dpkg-query >/dev/null || { echo "vgi-bench: not Debian: install pango, a CJK font and poppler-utils for report.pdf"; exit 0; }; \
+	missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "vgi-bench: missing Debian packages (run as root: apt-get install $$missing)"; exit 0; fi; \
+	echo "vgi-bench: installing Debian packages: $$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +30,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: sysdeps $(STAMP)
 	$(BIN)/vgi-bench run $(foreach s,$(SUITES),--suite $(s))
 
-test: $(STAMP)
+test: sysdeps $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --timeout=1200 -p no:cacheprovider tests
 
