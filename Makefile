@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SUITES ?= gbt27930.charger gbt27930.bms
+SUITES ?= gbt27930.charger gbt27930.bms gbt27930.v2g-draft
 TEST_WORKERS ?= 4
 # Debian packages for report.pdf (WeasyPrint needs pango; a font that has Chinese) and for
 # the PDF tests (pdftotext, pdftoppm). `make sysdeps` installs the missing ones with

@@ -53,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file", help="report.sig, the run directory or any file in it")
     verify.add_argument("--key", metavar="PEM", help="the lab's public key the run must carry")
 
-    dbc = sub.add_parser("dbc", help="export the GB/T 27930-2015 message table as DBC")
+    dbc = sub.add_parser("dbc", help="export a GB/T 27930 message table as DBC")
     dbc.add_argument("file", nargs="?", default="gbt27930-2015.dbc")
+    _edition_option(dbc)
 
     trace = sub.add_parser(
         "trace", help="decode a CAN log into GB/T 27930 messages, phases and violations"
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated message names to print (TP: the transport frames)",
     )
     trace.add_argument("--limit", type=_count, metavar="N", help="print at most N messages")
+    _edition_option(trace)
     trace.add_argument(
         "--jitter",
         type=float,
@@ -80,7 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="passive GB/T 27930 checks on a recorded session")
     check.add_argument("file", help="a .asc, .blf, .log, .trc or .csv log (or .gz of one)")
     check.add_argument("--json", action="store_true", help="one JSON document")
+    _edition_option(check)
     return parser
+
+
+def _edition_option(parser: argparse.ArgumentParser) -> None:
+    from bench.gbt27930.editions import DEFAULT_EDITION, EDITIONS
+
+    parser.add_argument(
+        "--edition",
+        choices=sorted(EDITIONS),
+        default=DEFAULT_EDITION,
+        help=f"GB/T 27930 message set (default {DEFAULT_EDITION}; as [gbt27930] edition)",
+    )
 
 
 def _count(text: str) -> int:
@@ -312,7 +326,7 @@ def cmd_dbc(args: argparse.Namespace) -> int:
     from bench.gbt27930.dbc import export_dbc
     from bench.gbt27930.messages import MessageTable
 
-    export_dbc(MessageTable.gbt27930_2015(), Path(args.file))
+    export_dbc(MessageTable.edition(args.edition), Path(args.file))
     print(args.file)
     return EXIT_OK
 
@@ -324,12 +338,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from bench.gbt27930 import trace as tr
     from bench.gbt27930.messages import MessageTable
 
+    table = MessageTable.edition(args.edition)
     try:
-        entries = tr.decode_log(tr.read_log(args.file), jitter_s=args.jitter / 1000)
+        entries = tr.decode_log(tr.read_log(args.file), table, jitter_s=args.jitter / 1000)
     except tr.TraceError as exc:
         print(f"vgi-bench: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    table = MessageTable.gbt27930_2015()
     only = {n.strip().upper() for arg in args.only for n in arg.split(",") if n.strip()}
     shown = (e for e in entries if not only or e.name.upper() in only or ("TP" in only and e.tp))
     shown = itertools.islice(shown, args.limit)
@@ -359,9 +373,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """One line per passive check and a summary; exit 1 if any applicable check failed."""
     from bench.gbt27930 import trace as tr
+    from bench.gbt27930.messages import MessageTable
 
     try:
-        results = tr.run_checks(tr.decode_log(tr.read_log(args.file)))
+        table = MessageTable.edition(args.edition)
+        results = tr.run_checks(tr.decode_log(tr.read_log(args.file), table), table)
     except tr.TraceError as exc:
         print(f"vgi-bench: {exc}", file=sys.stderr)
         return EXIT_USAGE

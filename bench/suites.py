@@ -40,6 +40,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         dut_role="gbt-bms",
         title="GB/T 27930-2015 BMS conformance (GB/T 34658-2017 §7.4), bench as charger",
     ),
+    Suite(
+        "gbt27930.v2g-draft",
+        "testcases.gbt27930.v2g_draft",
+        bench_role="bms",
+        dut_role="gbt-charger",
+        title="DRAFT (not a standard): V2G discharge over GB/T 27930-2015, bench as BMS",
+    ),
 )
 
 

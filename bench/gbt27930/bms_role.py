@@ -64,6 +64,8 @@ class BmsScript:
     # None keeps BRO(0xAA) going; "stop", "bro00" or "other" (BCL in its place).
     on_cro00: str | None = None
     optional_messages: bool = False  # send BMV, BMT and BSP while charging
+    # Extra messages sent with BCP and kept going until CRO(0xAA), e.g. the V2G draft's BDP.
+    configuration_messages: tuple[str, ...] = ()
     bst_values: dict[str, Any] = field(default_factory=lambda: {"soc_target_reached": 1})
 
 
@@ -117,6 +119,29 @@ class BmsRole(GbtParticipant):
     def stop_sending(self, *names: str) -> None:
         """Stop periodic messages now (a message interrupted mid-session)."""
         self.call_soon(lambda: self.stop_message(*names))
+
+    def send_raw(self, name: str, data: bytes) -> None:
+        """From now on send ``data`` as ``name`` (wrong length or content mid-session)."""
+
+        def apply() -> None:
+            self.script.raw[name] = data
+            self._restart(name)
+
+        self.call_soon(apply)
+
+    def break_transfers(self, name: str, after_packets: int) -> None:
+        """From now on stop each transfer of ``name`` after ``after_packets`` data packets."""
+
+        def apply() -> None:
+            self.script.stop_after_packets[name] = after_packets
+            self._restart(name)
+
+        self.call_soon(apply)
+
+    def _restart(self, name: str) -> None:
+        if self.is_sending(name):
+            self.stop_message(name)
+            self._start(name)
 
     # -- sending through the script -------------------------------------------------
     def payload(self, name: str, values: Any = None) -> bytes:
@@ -172,6 +197,8 @@ class BmsRole(GbtParticipant):
             self._stop("BHM", "BRM")
             self._enter(Phase.CONFIGURATION)
             self._start("BCP")
+            for name in self.script.configuration_messages:
+                self._start(name)
 
     def _on_cml(self, msg: Decoded) -> None:
         if self.phase == Phase.CONFIGURATION:
@@ -190,7 +217,7 @@ class BmsRole(GbtParticipant):
         if self.phase == Phase.READY and msg["charger_ready"] == 0 and self.script.on_cro00:
             self._disturb_bro(self.script.on_cro00)
         if self.phase == Phase.READY and msg["charger_ready"] == READY:
-            self._stop("BRO")
+            self._stop("BRO", *self.script.configuration_messages)
             self._enter(Phase.CHARGING)
             delay = self.script.charging_start_delay_s
             if delay > 0:
@@ -233,9 +260,9 @@ class BmsRole(GbtParticipant):
             self._stop("BST")
             self._enter(Phase.STATISTICS)
             self.call_later(self.script.bsd_after_s, self._start_bsd)
-        elif self.phase == Phase.CHARGING:
+        elif self.phase in (Phase.CHARGING, Phase.READY):
             # The charger ended the charge: answer with BST "charger stopped", then BSD.
-            self._stop("BCL", "BCS", "BSM")
+            self._stop("BCL", "BCS", "BSM", "BRO", *self.script.configuration_messages)
             if not self.script.answer_cst:
                 self.stop_all_sending()
                 self._enter(Phase.STOPPING)

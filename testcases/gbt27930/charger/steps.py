@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench.can.capture import Record
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
-from bench.cases import fail
+from bench.cases import Measurements, fail
 from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
 from bench.gbt27930.checks import (
     check_timeout_report,
@@ -19,6 +19,10 @@ from fixtures.gbt27930.rig import DUT_READY_TIMEOUT_S, ChargerRig
 
 CHARGER = CHARGER_ADDRESS
 BMS = BMS_ADDRESS
+
+#: Marks a case whose id is listed in GB/T 34658 but whose content is not public: the
+#: steps and expected results are the bench's reading of GB/T 27930-2015 (README).
+INTERPRETED = "content not public: bench interpretation"
 
 #: Longest the insulation self-check may take before CRM(0x00): the BMS gives up on CRM
 #: 30 s after CHM (reference timeout table, BEM SPN3901).
@@ -75,3 +79,22 @@ def cem_timeout(
         rig.capture, rig.timing[timer], rig.timing.tolerance, rig.measurements,
         src=CHARGER, earliest_start=earliest_start, latest_start=latest_start,
     )  # fmt: skip
+
+
+#: The current a charger may still report once it has stopped (reference timeout table).
+DECAY_A = 5.0
+
+
+def check_current_decayed(
+    rig: ChargerRig, measurements: Measurements, deadline: float, origin: float, what: str,
+    key: str,
+) -> None:  # fmt: skip
+    """No CCS later than ``deadline`` may report more than 5 A; ``what`` names the rule."""
+    late = charger_frames(rig, "CCS", since=deadline)
+    currents = [abs(float(r.values.get("output_current") or 0.0)) for r in late]
+    measurements.record(key, {"count": len(late), "max_current_a": max(currents, default=0.0)})
+    over = [(r, i) for r, i in zip(late, currents, strict=True) if i > DECAY_A]
+    if over:
+        rec, current = over[0]
+        fail(f"output current <= {DECAY_A:g} A {what}", f"CCS with {current:g} A at "
+             f"+{rec.timestamp - origin:.3f} s")  # fmt: skip

@@ -23,6 +23,7 @@ from testcases.gbt27930.charger.steps import (
     CRM_AFTER_CHM_S,
     CRO_AA_AFTER_BRO_AA_S,
     CRO_AFTER_BRO_AA_S,
+    INTERPRETED,
     begin,
     cem_timeout,
     charger_frames,
@@ -327,3 +328,42 @@ def test_dn2009_bro00_during_cro00(rig: ChargerRig, measurements: Measurements) 
     Expected (Amendment 1): as DN.2007.
     """
     _cro_with_bro_disturbed(rig, measurements, "bro00")
+
+
+@case(
+    "DN.2010",
+    f"{CLAUSE} ({INTERPRETED}); GB/T 27930-2015 BCP SPN2819, CML SPN2825",
+    "BCP the charger cannot meet: no charge",
+)
+def test_dn2010_bcp_mismatch(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: a battery whose highest charge voltage is below the charger's lowest output
+    voltage is never charged.
+
+    Steps: BCP states a maximum charge voltage of 150 V (battery at 140 V), below any
+    charger's minimum output voltage here (the charger's CML says which); the BMS goes
+    on to BRO(0xAA) as if nothing were wrong and answers a CST.
+    Expected:
+    1. The CML minimum output voltage is above 150 V (else the case does not apply).
+    2. No CRO(0xAA) and no CCS for 10 s after BCP (bench choice: twice the BMS's
+       5 s wait for CRO after BRO(0xAA)). How the charger ended the session (CST, CEM or
+       nothing) is recorded.
+    """
+    bcp_values = {"max_charge_voltage": 150.0, "battery_voltage": 140.0}
+    cml = _configured(rig, BmsScript(values={"BCP": bcp_values}))
+    bcp = first(rig, "BCP", BMS)
+    floor = float(cml.values.get("min_output_voltage") or 0.0)
+    check(
+        floor > bcp_values["max_charge_voltage"],
+        "CML minimum output voltage above the BCP maximum charge voltage of 150 V",
+        f"CML minimum {floor:g} V: the case cannot test this charger",
+    )
+    for name, values in (("CRO", {"charger_ready": 0xAA}), ("CCS", {})):
+        expect_silence(
+            rig.capture, name, src=CHARGER, since=bcp.timestamp, until=bcp.timestamp + 10.0,
+            what=f"no {name}{'(0xAA)' if values else ''} for a battery it cannot charge",
+            where=lambda r, v=values: all(r.values.get(k) == x for k, x in v.items()),
+        )  # fmt: skip
+    ended = [
+        r.describe() for n in ("CST", "CEM") for r in charger_frames(rig, n, bcp.timestamp)[:1]
+    ]
+    measurements.record("charger_ended_with", ended or ["nothing within 10 s"])

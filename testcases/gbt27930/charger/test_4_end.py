@@ -1,4 +1,8 @@
-"""GB/T 34658-2017 §7.5.4 (Table 9) — charger under test, end of charging (DP/DN.4xxx)."""
+"""GB/T 34658-2017 §7.5.4 (Table 9) — charger under test, end of charging (DP/DN.4xxx).
+
+DN.4003/4004's content is not public: they are the bench's cases for the rest of the
+end-of-charge rules in the reference (timeout table, current <= 5 A after CST/BST).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ from testcases.gbt27930.charger.steps import (
     CHARGER,
     CSD_AFTER_BST_S,
     CST_AFTER_BST_S,
+    INTERPRETED,
     cem_timeout,
     charger_frames,
+    check_current_decayed,
     first,
     start_charging,
 )
@@ -146,3 +152,60 @@ def test_dn4002_bsd_timeout(rig: ChargerRig, measurements: Measurements) -> None
         "CST every 10 ms until the BSD timeout",
         f"CST stopped {gap:.3f} s before the CEM",
     )
+
+
+@case(
+    "DN.4003",
+    f"{CLAUSE} ({INTERPRETED}); GB/T 27930-2015 CEM SPN3927",
+    "BSD timeout after the charger's own stop",
+)
+def test_dn4003_bsd_timeout_charger_stop(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: DN.4002 for a charge the charger ends: BST answers its CST, BSD never comes.
+
+    Steps: charge; make the charger stop (BSM insulation abnormal); the BMS answers the
+    CST with BST and then sends nothing.
+    Expected:
+    1. CEM with SPN3927 (BSD timeout) = 01, 10 s after the first CST.
+    """
+    start = start_charging(rig, BmsScript(withhold={"BSD"}))
+    rig.bms.set_values("BSM", insulation_status=1)
+    cst = expect_message(
+        rig.capture, "CST", src=CHARGER, since=start, within=2.0,
+        what="CST after BSM reports insulation abnormal",
+    )  # fmt: skip
+    expect_message(
+        rig.capture, "BST", src=BMS, since=cst.timestamp, within=1.0, what="the bench's BST"
+    )
+    cem_timeout(rig, "bsd", cst.timestamp)
+
+
+#: Current decay after a stop (reference timeout table): <= 5 A 100 ms after CST, and
+#: in any case 10 s after BST, as far as the charger's own CCS reports it.
+DECAY_AFTER_CST_S, DECAY_AFTER_BST_S = 0.1, 10.0
+
+
+@case(
+    "DN.4004",
+    f"{CLAUSE} ({INTERPRETED}); GB/T 27930-2015 CCS SPN3082 after BST/CST",
+    "Output current decays after the BMS's stop",
+)
+def test_dn4004_decay_after_bst(rig: ChargerRig, measurements: Measurements) -> None:
+    """Purpose: after BST the charger brings its output down, as its CCS reports it.
+
+    Steps: charge at 100 A; the BMS sends BST and withholds BSD (so the session stays
+    in the end phase for 10 s).
+    Expected:
+    1. Any CCS later than CST + 100 ms, or later than BST + 10 s, reports <= 5 A.
+    """
+    bst = _bms_stops(rig, BmsScript(withhold={"BSD"}, values={"BCL": {"current_demand": -100.0}}))
+    cst = expect_message(
+        rig.capture, "CST", src=CHARGER, since=bst, within=CST_AFTER_BST_S,
+        what="CST after BST",
+    )  # fmt: skip
+    rig.capture.hold(2.0)
+    deadline = min(cst.timestamp + DECAY_AFTER_CST_S, bst + DECAY_AFTER_BST_S)
+    check_current_decayed(
+        rig, measurements, deadline, cst.timestamp,
+        f"from {DECAY_AFTER_CST_S * 1000:g} ms after CST ({DECAY_AFTER_BST_S:g} s after BST)",
+        "ccs_after_stop",
+    )  # fmt: skip
