@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUITES ?= gbt27930.charger gbt27930.bms gbt27930.v2g-draft
 TEST_WORKERS ?= 4
-# Debian packages for report.pdf (WeasyPrint needs pango; a font that has Chinese) and for
-# the PDF tests (pdftotext, pdftoppm). `make sysdeps` installs the missing ones with
-# apt-get when run as root; it does nothing when all are present.
-SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils
+# Debian packages for report.pdf (WeasyPrint needs pango, and harfbuzz-subset to embed
+# fonts quickly; a font that has Chinese) and for the PDF tests (pdftotext, pdftoppm).
+# `make sysdeps` installs the missing ones with apt-get when run as root; it does nothing
+# when all are present.
+SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils
 
 .PHONY: install sysdeps run test lint bench dbc clean
 

@@ -4,28 +4,58 @@ The page has inline CSS only: no external assets, no JavaScript. Everything from
 summary is escaped (autoescape on). The summary may be incomplete or oddly shaped (an old
 or partial run, a suite that records unusual measurements): rendering never fails on
 missing keys or unexpected value types.
+
+The same page, with its print styles, is ``report.pdf`` (``reports.pdf``): a cover page
+(lab, DUT, bench and profile identity, dates, operator, verdict), the summary by suite,
+the clause traceability matrix (``reports.traceability``) and one page per case. Labels
+come from ``reports/data/labels.toml`` in the profile's ``[report] language``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-__all__ = ["VERDICTS", "render_report", "write_report"]
+from reports.traceability import matrix, status_of
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = ["LANGUAGES", "VERDICTS", "labels", "render_report", "write_report"]
 
 VERDICTS = ("passed", "failed", "error", "skipped")
 REPORT_NAME = "report.html"
 _MAX_DEPTH = 4  # nesting shown for measurements; deeper values are shown as JSON
 _MAX_ITEMS = 50  # list items shown for one measurement
 _SHORT_MESSAGE = 500  # characters of a passed/skipped case's message
+LANGUAGES = ("en", "zh-CN")
+_EXPECTED_SEEN = re.compile(r"expected (?P<expected>.*?); saw (?P<seen>.*)", re.DOTALL)
+
+
+@cache
+def _all_labels() -> dict[str, Any]:
+    text = resources.files("reports").joinpath("data/labels.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def labels(language: str) -> dict[str, Any]:
+    """The template's words in ``language`` (English for an unknown one)."""
+    table = _all_labels()
+    return table.get(language) or table["en"]
 
 
 def _environment() -> jinja2.Environment:
@@ -140,7 +170,12 @@ def _case(raw: Any, index: int) -> dict[str, Any]:
         rows = [(str(k), _node(v, 1)) for k, v in measurements.items()]
     else:
         rows = [("value", _node(measurements, 1))]
+    split = _EXPECTED_SEEN.fullmatch(message) if full else None
     return {
+        "expected": split["expected"] if split else "",
+        "seen": split["seen"] if split else "",
+        "purpose": _text(case["purpose"]) if case.get("purpose") else "",
+        "nodeid": str(case.get("nodeid") or ""),
         "id": str(case.get("id") or f"case-{index + 1}"),
         "anchor": f"case-{index + 1}",
         "suite": str(case.get("suite") or "(no suite)"),
@@ -187,26 +222,50 @@ def _suites(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for case in members:
             if case["verdict"] in counts:
                 counts[case["verdict"]] += 1
-        suites.append({"name": name, "cases": members, "totals": counts})
+        suites.append(
+            {
+                "name": name,
+                "cases": members,
+                "totals": counts,
+                "total": len(members),
+                "status": status_of(members),
+            }
+        )
     return suites
 
 
-def _clauses(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    clauses: dict[str, list[dict[str, Any]]] = {}
-    for case in cases:
-        clauses.setdefault(case["clause"] or "(no clause)", []).append(case)
-    out = []
-    for clause in sorted(clauses, key=_natural_key):
-        members = clauses[clause]
-        verdicts = {c["verdict"] for c in members}
-        if verdicts & {"failed", "error", "unknown"}:
-            status = "failed"
-        elif verdicts == {"skipped"}:
-            status = "skipped"
-        else:
-            status = "passed"
-        out.append({"clause": clause, "cases": members, "status": status})
-    return out
+def _traceability(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    tables, others = matrix(cases)
+    standards = [
+        {
+            "name": table.standard.name,
+            "title": table.standard.title,
+            "covered": table.covered,
+            "total": len(table.clauses),
+            "clauses": [
+                {"id": row.id, "title": row.title, "cases": found, "status": status_of(found)}
+                for row, found in table.clauses
+            ],
+            "cases": [
+                {"id": row.id, "title": row.title, "cases": found, "status": status_of(found)}
+                for row, found in table.cases
+            ],
+        }
+        for table in tables
+    ]
+    other = [
+        {"clause": clause, "cases": members, "status": status_of(members)}
+        for clause, members in sorted(others.items(), key=lambda kv: _natural_key(kv[0]))
+    ]
+    return {"standards": standards, "others": other}
+
+
+def _profile_hash(profile: Any) -> str:
+    """SHA-256 of the profile as recorded in the summary (secrets masked), canonical JSON."""
+    if profile is None:
+        return "—"
+    text = json.dumps(profile, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _identity(value: Any, first: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
@@ -227,8 +286,22 @@ def _context(summary: Mapping[str, Any], signature: Mapping[str, Any] | None) ->
     profile_map = _mapping(profile)
     dut = summary.get("dut") or profile_map.get("dut")
     started, finished = summary.get("started"), summary.get("finished")
+    settings = _mapping(profile_map.get("report"))
+    language = str(settings.get("language") or "en")
+    language = language if language in LANGUAGES else "en"
+    words = labels(language)
+    dut_map = _mapping(dut)
     return {
-        "title": "vgi-bench conformance report",
+        "t": words,
+        "lang": language,
+        "lab": _text(settings.get("lab")) if settings.get("lab") else "",
+        "operator": _text(settings.get("operator")) if settings.get("operator") else "",
+        "profile_hash": _profile_hash(profile),
+        "running_title": " · ".join(
+            str(dut_map[k]) for k in ("vendor", "model", "serial") if dut_map.get(k)
+        ),
+        "traceability": _traceability(cases),
+        "title": words["title"],
         "bench_version": _text(bench.get("version")),
         "bench_git": _text(bench.get("git")),
         "dut": _identity(dut, ("vendor", "model", "serial", "firmware")),
@@ -243,7 +316,6 @@ def _context(summary: Mapping[str, Any], signature: Mapping[str, Any] | None) ->
         "totals": totals,
         "total": len(cases),
         "suites": _suites(cases),
-        "clauses": _clauses(cases),
         "signature": _mapping(signature),
     }
 
