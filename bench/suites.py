@@ -47,6 +47,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         dut_role="gbt-charger",
         title="DRAFT (not a standard): V2G discharge over GB/T 27930-2015, bench as BMS",
     ),
+    Suite(
+        "ocpp201.cp",
+        "testcases.ocpp201.cp",
+        bench_role="csms",
+        dut_role="ocpp201-cp",
+        title="OCPP 2.0.1 charging station conformance (OCA OCTT ids), bench as CSMS",
+    ),
 )
 
 

@@ -21,9 +21,15 @@ class Outcome:
 
 
 def write_profile(
-    path: Path, *, faults: tuple[str, ...] = (), can: str = "", simulated: bool = True
+    path: Path,
+    *,
+    faults: tuple[str, ...] = (),
+    can: str = "",
+    simulated: bool = True,
+    extra: str = "",
 ) -> Path:
-    """A profile for the (simulated) charger with ``faults`` switched on."""
+    """A profile for the (simulated) DUT with ``faults`` switched on; ``extra``: more
+    sections (``[ocpp]`` with a free port, for instance)."""
     fault_list = ", ".join(f'"{f}"' for f in faults)
     can = can or 'interface = "virtual"\nchannel = "proof"\nbitrate = 250000\n'
     path.write_text(
@@ -31,7 +37,8 @@ def write_profile(
         'vendor = "vgi-bench"\nmodel = "reference charger"\nserial = "T"\nfirmware = "t"\n'
         f"simulated = {'true' if simulated else 'false'}\n"
         + (f"faults = [{fault_list}]\n" if simulated else "")
-        + f"[can]\n{can}",
+        + f"[can]\n{can}"
+        + extra,
         encoding="utf-8",
     )
     return path
@@ -46,9 +53,12 @@ def run_case(
     can: str = "",
     simulated: bool = True,
     timeout: float = 300,
+    extra: str = "",
 ) -> Outcome:
     """``vgi-bench run --suite SUITE -k SELECTOR`` with a fresh profile and out dir."""
-    profile = write_profile(tmp / "profile.toml", faults=faults, can=can, simulated=simulated)
+    profile = write_profile(
+        tmp / "profile.toml", faults=faults, can=can, simulated=simulated, extra=extra
+    )
     out = tmp / "out"
     proc = subprocess.run(
         [

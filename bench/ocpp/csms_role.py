@@ -1,0 +1,129 @@
+"""The bench as CSMS: a websocket server the charge point under test connects to.
+
+Each connection becomes an :class:`~bench.ocpp.session.OcppSession` answering through the
+version's handlers (:mod:`bench.ocpp.csms_handlers`) as the :class:`CsmsScript` says.
+The synchronous methods are for cases: they run on the rig's :class:`LoopThread`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from bench.ocpp.csms_handlers import HANDLERS, CsmsScript
+from bench.ocpp.log import MessageLog
+from bench.ocpp.loop import LoopThread
+from bench.ocpp.session import Exchange, OcppSession, RouteHandler
+from bench.ocpp.timeouts import Timeouts
+
+
+def subprotocol(version: str) -> str:
+    """The websocket subprotocol of an OCPP version (``ocpp1.6``, ``ocpp2.0.1``)."""
+    return f"ocpp{version}"
+
+
+def split_host_port(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class BenchCsms:
+    """Listens on ``host:port``; the charge point connects as ``/<charge_point_id>``."""
+
+    def __init__(
+        self,
+        loop: LoopThread,
+        version: str,
+        listen: str,
+        message_log: MessageLog,
+        *,
+        script: CsmsScript | None = None,
+        charge_point_id: str | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.loop = loop
+        self.version = version
+        self.host, self.port = split_host_port(listen)
+        self.log = message_log
+        self.script = script or CsmsScript()
+        self.charge_point_id = charge_point_id
+        self.timeouts = timeouts or Timeouts()
+        self.sessions: list[OcppSession] = []
+        self._server: Server | None = None
+
+    # ------------------------------------------------------------------ async side
+
+    async def _start(self) -> None:
+        self._server = await serve(
+            self._connection, self.host, self.port,
+            subprotocols=[subprotocol(self.version)], ping_interval=None,
+        )  # fmt: skip
+
+    async def _connection(self, ws: ServerConnection) -> None:
+        path = ws.request.path if ws.request else ""
+        if self.charge_point_id and path.rstrip("/").split("/")[-1] != self.charge_point_id:
+            self.log.note(f"refused connection to {path!r}: not /{self.charge_point_id}")
+            await ws.close(1008, "unknown charge point identity")
+            return
+        if ws.subprotocol != subprotocol(self.version):
+            self.log.note(f"connection on {path!r} without subprotocol {subprotocol(self.version)}")
+        session = OcppSession(
+            ws, self.version, self.log, name=path.strip("/") or "cp",
+            handler=RouteHandler(HANDLERS[self.version](self.script)), timeouts=self.timeouts,
+        )  # fmt: skip
+        self.sessions.append(session)
+        self.log.note(f"connected: {path} (subprotocol {ws.subprotocol})", session.label)
+        await session.serve()
+        self.log.note(f"closed: {session.close_reason}", session.label)
+
+    async def _stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 3)
+
+    # ------------------------------------------------------------------ case side
+
+    def start(self) -> BenchCsms:
+        self.loop.run(self._start(), timeout=10)
+        return self
+
+    def stop(self) -> None:
+        self.loop.run(self._stop(), timeout=10)
+
+    @property
+    def session(self) -> OcppSession | None:
+        """The newest connection that is still open."""
+        for session in reversed(self.sessions):
+            if not session.closed.is_set():
+                return session
+        return None
+
+    def wait_session(self, timeout: float) -> OcppSession | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            session = self.session
+            if session is not None:
+                return session
+            time.sleep(0.02)
+        return None
+
+    def call(
+        self, action: str, payload: dict[str, Any], *, timeout: float | None = None, **kw: Any
+    ) -> Exchange:
+        """Send a CALL on the current connection and wait for its answer."""
+        session = self.wait_session(timeout or 5.0)
+        if session is None:
+            raise ConnectionError("no charge point connected")
+        wait = session.timeouts.for_action(action) if timeout is None else timeout
+        return self.loop.run(session.call(action, payload, timeout=timeout, **kw), wait + 5)
+
+    def send_raw(self, raw: str | bytes) -> None:
+        session = self.wait_session(5.0)
+        if session is None:
+            raise ConnectionError("no charge point connected")
+        self.loop.run(session.send_raw(raw), 5)

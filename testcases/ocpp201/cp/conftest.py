@@ -1,0 +1,5 @@
+"""Fixtures of the OCPP 2.0.1 charging-station suite: the bench's CSMS and the rig."""
+
+from fixtures.ocpp.pytest_fixtures import ocpp201_cp_rig, ocpp_capture
+
+__all__ = ["ocpp201_cp_rig", "ocpp_capture"]

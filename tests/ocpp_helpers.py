@@ -1,0 +1,21 @@
+"""Helpers of the OCPP tests: free local ports and profiles that use them."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on now (each test takes its own)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ocpp_section(version: str = "2.0.1", port: int | None = None) -> str:
+    """An ``[ocpp]`` profile section on a fresh port (the bench as CSMS listens there)."""
+    port = port or free_port()
+    return (
+        f'[ocpp]\nversion = "{version}"\nlisten = "127.0.0.1:{port}"\n'
+        f'url = "ws://127.0.0.1:{port}/CP_1"\ncharge_point_id = "CP_1"\n'
+    )

@@ -1,0 +1,68 @@
+"""Every ocpp201.cp case proven both ways through the CLI: it passes against the conformant
+reference charging station and fails, saying what it expected and what it saw, against
+the fault it is written to catch. Each run listens on its own free port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.cli import collect_cases
+from bench.suites import all_suites
+from fixtures.ocpp.cp201 import CP201_FAULTS
+from tests.ocpp_helpers import ocpp_section
+from tests.proof import proof_params, run_case
+
+SUITE = "ocpp201.cp"
+
+#: case id -> the faults it must catch.
+CASE_FAULTS: dict[str, tuple[str, ...]] = {
+    "TC_B_01_CS": ("invalid_boot_payload",),
+    "TC_B_02_CS": ("sends_before_boot_accepted", "retries_boot_early"),
+    "TC_B_03_CS": ("sends_before_boot_accepted", "retries_boot_early"),
+    "VGI_G02_01_CS": ("ignores_heartbeat_interval",),
+    "TC_B_06_CS": ("get_variables_no_value",),
+    "TC_B_09_CS": ("set_variable_not_stored",),
+    "TC_B_32_CS": ("unknown_component_accepted",),
+    "TC_B_39_CS": ("accepts_readonly_write",),
+    "TC_B_20_CS": ("reset_without_reboot",),
+}
+
+
+def selector(case_id: str) -> str:
+    return "test_" + case_id.lower()
+
+
+def _run(tmp_path: Path, case_id: str, faults: tuple[str, ...] = ()):
+    return run_case(
+        tmp_path, SUITE, selector(case_id), faults=faults, timeout=120, extra=ocpp_section()
+    )
+
+
+@pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=False))
+def test_case_passes_conformant_cp(case_id: str, fault: None, tmp_path: Path) -> None:
+    outcome = _run(tmp_path, case_id)
+    assert outcome.verdict == "passed", f"{case_id}: {outcome.message}\n{outcome.output}"
+    assert outcome.exit_code == 0
+
+
+@pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=True))
+def test_case_fails_faulty_cp(case_id: str, fault: str, tmp_path: Path) -> None:
+    outcome = _run(tmp_path, case_id, (fault,))
+    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
+    assert outcome.exit_code == 1
+    assert outcome.message.startswith("expected "), outcome.message
+    assert "; saw " in outcome.message, outcome.message
+
+
+def test_every_case_has_a_proof() -> None:
+    rows = collect_cases([all_suites()[SUITE].path()])
+    ids = {case_id for _, case_id, _, _ in rows}
+    assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
+
+
+def test_every_fault_is_caught_by_a_case() -> None:
+    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    assert caught == set(CP201_FAULTS), f"no case catches {set(CP201_FAULTS) - caught}"
