@@ -272,6 +272,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         started=old.get("started", ""),
         finished=old.get("finished", ""),
     )
+    if isinstance(old.get("bench"), dict):  # the bench that ran the cases, not this one
+        summary["bench"] = old["bench"]
     write_summary(out_dir, summary)
     built = build_reports(summary, out_dir)
     for path in (built.html, built.pdf, built.sig):

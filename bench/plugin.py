@@ -7,6 +7,7 @@ marked with :func:`bench.cases.case` (the bench's own unit tests, for instance).
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,6 +168,12 @@ def _message(excinfo: Any) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _description(item: pytest.Item) -> str:
+    """The case's docstring (purpose, steps, expected results), printed on the report."""
+    func = getattr(item, "obj", None)
+    return inspect.cleandoc(func.__doc__) if func is not None and func.__doc__ else ""
+
+
 def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None:
     verdict, message = _verdict(phases)
     duration = sum(rep.duration for rep, _ in phases.values())
@@ -184,6 +191,7 @@ def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None
         nodeid=item.nodeid,
         started=iso_from_epoch(started) if started else "",
         finished=now_iso(),
+        description=_description(item),
     )
     assert ctx.log is not None
     ctx.log.append(result)

@@ -35,6 +35,7 @@ class CaseResult:
     nodeid: str = ""
     started: str = ""
     finished: str = ""
+    description: str = ""  # the case's docstring: purpose, steps, expected results
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=_jsonable))
@@ -145,6 +146,7 @@ SUMMARY_CASE_KEYS = (
     "message",
     "duration_s",
     "measurements",
+    "description",
 )
 
 

@@ -174,7 +174,7 @@ def _case(raw: Any, index: int) -> dict[str, Any]:
     return {
         "expected": split["expected"] if split else "",
         "seen": split["seen"] if split else "",
-        "purpose": _text(case["purpose"]) if case.get("purpose") else "",
+        "description": str(case["description"]) if case.get("description") else "",
         "nodeid": str(case.get("nodeid") or ""),
         "id": str(case.get("id") or f"case-{index + 1}"),
         "anchor": f"case-{index + 1}",

@@ -225,8 +225,10 @@ def test_run_writes_summary_per_contract(passed_run: Run) -> None:
         "message",
         "duration_s",
         "measurements",
+        "description",
     }
     assert case["id"] == "DP.1001"
+    assert case["description"].startswith("Purpose: ")
     assert case["verdict"] == "passed"
     assert isinstance(case["duration_s"], float)
     assert "CHM.period" in case["measurements"]
