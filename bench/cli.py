@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("file", help="report.sig, the run directory or any file in it")
     verify.add_argument("--key", metavar="PEM", help="the lab's public key the run must carry")
 
+    diff = sub.add_parser("diff", help="verdicts and measurement figures changed between runs")
+    diff.add_argument("run_a", metavar="RUN_A")
+    diff.add_argument("run_b", metavar="RUN_B")
+    diff.add_argument(
+        "--rel",
+        type=_fraction,
+        default=0.05,
+        metavar="FRACTION",
+        help="report a figure that moved by more than this fraction (default 0.05)",
+    )
+    diff.add_argument("--json", action="store_true", help="one JSON document")
+
     dbc = sub.add_parser("dbc", help="export a GB/T 27930 message table as DBC")
     dbc.add_argument("file", nargs="?", default="gbt27930-2015.dbc")
     _edition_option(dbc)
@@ -99,6 +111,16 @@ def _edition_option(parser: argparse.ArgumentParser) -> None:
 
 def _count(text: str) -> int:
     value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
@@ -324,6 +346,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Exit 0 no verdict changed, 1 a verdict changed (or a case ran in one run only), 2 usage."""
+    from reports.diff import RunError, diff_runs, format_diff
+
+    try:
+        result = diff_runs(Path(args.run_a), Path(args.run_b), rel=args.rel)
+    except RunError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(format_diff(result, Path(args.run_a), Path(args.run_b))))
+    return EXIT_FAILED if result.verdict_changed else EXIT_OK
+
+
 def cmd_dbc(args: argparse.Namespace) -> int:
     from bench.gbt27930.dbc import export_dbc
     from bench.gbt27930.messages import MessageTable
@@ -411,6 +449,7 @@ COMMANDS = {
     "sim": cmd_sim,
     "report": cmd_report,
     "verify": cmd_verify,
+    "diff": cmd_diff,
     "dbc": cmd_dbc,
     "trace": cmd_trace,
     "check": cmd_check,
