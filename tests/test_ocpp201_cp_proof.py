@@ -28,6 +28,20 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_B_32_CS": ("unknown_component_accepted",),
     "TC_B_39_CS": ("accepts_readonly_write",),
     "TC_B_20_CS": ("reset_without_reboot",),
+    "TC_C_02_CS": ("accepts_unknown_idtoken",),
+    "TC_E_03_CS": ("seq_no_gap",),
+    "TC_E_15_CS": ("wrong_transaction_id",),
+    "TC_J_09_CS": ("no_meter_values",),
+    "TC_F_01_CS": ("ignores_remote_start",),
+    "TC_F_08_CS": ("ignores_remote_stop", "wrong_transaction_id"),
+    "TC_F_09_CS": ("accepts_unknown_stop",),
+    "TC_G_01_CS": ("skips_status_notification",),
+    "TC_G_03_CS": ("ignores_change_availability", "skips_status_notification"),
+    "TC_G_04_CS": ("ignores_change_availability",),
+    "TC_K_60_CS": ("exceeds_charging_profile_limit",),
+    "VGI_RPC_01_CS": ("unknown_action_not_supported",),
+    "VGI_RPC_02_CS": ("drops_malformed_frames",),
+    "VGI_RPC_03_CS": ("accepts_invalid_payload",),
 }
 
 
