@@ -30,10 +30,11 @@ def test_tc_b_01_cs(rig: CpRig, measurements: Measurements) -> None:
     2. After Accepted, a StatusNotification for the connector (B01).
     """
     rig.script.boot = [("Accepted", INTERVAL_S)]
-    mark = rig.connect()
-    boot = expect_call(rig.log, "BootNotification", since=mark, within=10)
+    mark = rig.boot()
+    boot = rig.log.snapshot(mark - 1)[0]
     reason = boot.payload.get("reason")
-    check(reason == "PowerUp", "BootNotification reason PowerUp", f"reason {reason!r}")
+    wanted = "RemoteReset" if rig.reset_for_boot else "PowerUp"
+    check(reason == wanted, f"BootNotification reason {wanted}", f"reason {reason!r}")
     status = expect_call(
         rig.log, "StatusNotification", since=boot.seq, within=ANSWER_S,
         what="StatusNotification after the accepted boot",

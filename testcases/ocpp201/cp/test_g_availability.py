@@ -49,6 +49,12 @@ def test_tc_g_03_cs(rig: CpRig, measurements: Measurements) -> None:
         where=_status_is("Unavailable"), what="StatusNotification Unavailable (EVSE 1)",
     )  # fmt: skip
     measurements.record("status_after_request", Latency.between(exchange.request.mono, status.mono))
+    _restore_operative(rig)
+
+
+def _restore_operative(rig: CpRig) -> None:
+    """Leave the station as found: availability persists, even across reboots (G03)."""
+    rig.call("ChangeAvailability", {"operationalStatus": "Operative", "evse": {"id": 1}})
 
 
 @case("TC_G_04_CS", clause("G03 Change Availability EVSE/Connector", "TC_G_04_CS"),
