@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", metavar="FILE")
     run.add_argument("--out", metavar="DIR")
     run.add_argument("-k", dest="keyword", metavar="EXPR")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="carry on an interrupted run in --out: skip the cases already in results.jsonl",
+    )
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: to pytest")
 
     sim = sub.add_parser("sim", help="run one reference DUT until SIGINT/SIGTERM")
@@ -52,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("file", help="report.sig, the run directory or any file in it")
     verify.add_argument("--key", metavar="PEM", help="the lab's public key the run must carry")
+
+    campaign = sub.add_parser(
+        "campaign", help="run a campaign file (suites x profiles x repetitions), resumable"
+    )
+    campaign.add_argument("file", help="campaign TOML (see README: Campaigns)")
 
     diff = sub.add_parser("diff", help="verdicts and measurement figures changed between runs")
     diff.add_argument("run_a", metavar="RUN_A")
@@ -186,6 +196,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)  # refuse a bad profile before pytest starts
     if not _signing_key_ok(profile.report.signing_key):
         return EXIT_USAGE
+    if args.resume and not args.out:
+        print("vgi-bench: --resume needs --out (the run to carry on)", file=sys.stderr)
+        return EXIT_USAGE
     out_dir = Path(args.out) if args.out else default_out_dir()
     extra = list(args.pytest_args)
     if extra[:1] == ["--"]:
@@ -205,8 +218,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--vgi-profile", args.profile]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
+    if args.resume:
+        pytest_args.append("--vgi-resume")
     code = pytest.main([*pytest_args, *extra])
+    if args.resume and (out_dir / "results.jsonl").exists():
+        return _resumed_status(int(code), out_dir)
     return _exit_status(int(code))
+
+
+def _resumed_status(code: int, out_dir: Path) -> int:
+    """A resumed run's verdict covers the earlier attempts' cases too."""
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:  # all done before: finish the report
+        if cmd_report(argparse.Namespace(directory=str(out_dir))) != EXIT_OK:
+            return EXIT_USAGE
+    elif code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        return _exit_status(code)
+    path = out_dir / "summary.json"
+    if not path.exists():
+        return _exit_status(code)
+    totals = json.loads(path.read_text(encoding="utf-8")).get("totals", {})
+    return EXIT_FAILED if totals.get("failed") or totals.get("error") else EXIT_OK
 
 
 def _signing_key_ok(signing_key: str | None) -> bool:
@@ -346,6 +377,41 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def cmd_campaign(args: argparse.Namespace) -> int:
+    """Exit 0 every repetition complete and passed with the same verdicts, 1 not, 2 usage."""
+    from bench.campaign import CampaignError, load_campaign, run_campaign
+    from reports.repeatability import repeatability
+
+    try:
+        campaign = load_campaign(args.file)
+        for run in campaign.runs:
+            load_profile(run.profile)  # refuse a bad profile before hours of running
+        result = run_campaign(campaign)
+    except CampaignError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    consistent = True
+    for run in campaign.runs:
+        dirs = [job.out_dir for job, _ in result.jobs if job.run is run]
+        if len(dirs) < 2:
+            continue
+        rep = repeatability(dirs)
+        rep.write(campaign.out / run.name / "repeatability.json")
+        consistent &= not rep.inconsistent
+        print(
+            f"{run.name}: {len(rep.runs)} repetitions, {len(rep.cases)} cases, "
+            f"{len(rep.inconsistent)} with differing verdicts"
+            + "".join(f"\n  differs: {c.id} {c.verdicts}" for c in rep.inconsistent)
+        )
+        for case, spread in rep.widest(3):
+            print(
+                f"  spread: {case.id} {spread.path} mean {spread.mean:g} stdev "
+                f"{spread.stdev:.3g} (CV {spread.cv:.2%})"
+            )
+    print(f"campaign: {campaign.out / 'campaign.json'}")
+    return EXIT_OK if result.ok and consistent else EXIT_FAILED
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     """Exit 0 no verdict changed, 1 a verdict changed (or a case ran in one run only), 2 usage."""
     from reports.diff import RunError, diff_runs, format_diff
@@ -450,6 +516,7 @@ COMMANDS = {
     "report": cmd_report,
     "verify": cmd_verify,
     "diff": cmd_diff,
+    "campaign": cmd_campaign,
     "dbc": cmd_dbc,
     "trace": cmd_trace,
     "check": cmd_check,

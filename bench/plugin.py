@@ -47,13 +47,41 @@ class RunContext:
     out_dir: Path
     started: str = field(default_factory=now_iso)
     log: ResultLog | None = None
+    resume: bool = False
 
     def __post_init__(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / "results.jsonl"
-        if path.exists():  # a re-run into the same directory keeps the old lines aside
+        if path.exists() and self.resume:  # carry on: keep the lines, file the rest away
+            earlier = [c.get("started") for c in read_results(path) if c.get("started")]
+            self.started = min(earlier, default=self.started)
+            _file_attempt(self.out_dir)
+        elif path.exists():  # a re-run into the same directory keeps the old lines aside
             path.replace(path.with_name(f"results.{int(path.stat().st_mtime)}.jsonl"))
         self.log = ResultLog(path)
+
+
+#: What a resumed run keeps in place; everything else of the interrupted attempt (its
+#: captures, logs, junit.xml, a partial report) moves to ``attempts/N/`` so nothing is
+#: overwritten by the new attempt and report.sig still covers it.
+_KEPT_ON_RESUME = frozenset({"results.jsonl", "allure-results", "attempts"})
+
+
+def _file_attempt(out_dir: Path) -> None:
+    entries = [p for p in out_dir.iterdir() if p.name not in _KEPT_ON_RESUME]
+    if not entries:
+        return
+    attempts = out_dir / "attempts"
+    number = 1 + sum(1 for p in attempts.iterdir() if p.is_dir()) if attempts.exists() else 1
+    target = attempts / str(number)
+    target.mkdir(parents=True)
+    for entry in entries:
+        entry.replace(target / entry.name)
+
+
+def finished_nodeids(out_dir: Path) -> set[str]:
+    """Cases of ``out_dir/results.jsonl`` that have a verdict (``--vgi-resume`` skips them)."""
+    return {str(c["nodeid"]) for c in read_results(out_dir / "results.jsonl") if c.get("nodeid")}
 
 
 RUN_KEY = pytest.StashKey[RunContext]()
@@ -67,6 +95,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vgi-bench", "vgi-bench conformance runs")
     group.addoption("--vgi-profile", default=None, help="profile TOML (default: embedded)")
     group.addoption("--vgi-out", default=None, help="results directory (default out/<time>)")
+    group.addoption(
+        "--vgi-resume",
+        action="store_true",
+        help="carry on an interrupted run in --vgi-out: skip cases already in results.jsonl",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +119,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         info = case_info(item)
         if info is not None:
             item.extra_keyword_matches.add(info.id)
+    if config.getoption("--vgi-resume"):
+        out = config.getoption("--vgi-out")
+        if not out:
+            raise pytest.UsageError("--vgi-resume needs --vgi-out (the run to carry on)")
+        done = finished_nodeids(Path(out))
+        skipped = [item for item in items if item.nodeid in done]
+        if skipped:
+            config.hook.pytest_deselected(items=skipped)
+            items[:] = [item for item in items if item.nodeid not in done]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -97,7 +139,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         tune_for_realtime()
         out = config.getoption("--vgi-out")
         out_dir = Path(out) if out else default_out_dir()
-        config.stash[RUN_KEY] = RunContext(config.stash[PROFILE_KEY], out_dir)
+        config.stash[RUN_KEY] = RunContext(
+            config.stash[PROFILE_KEY], out_dir, resume=config.getoption("--vgi-resume")
+        )
 
 
 def run_context(config: pytest.Config) -> RunContext | None:
