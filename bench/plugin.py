@@ -8,7 +8,9 @@ marked with :func:`bench.cases.case` (the bench's own unit tests, for instance).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -242,21 +244,44 @@ def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None
 
 
 @pytest.fixture(autouse=True)
-def _vgi_allure(request: pytest.FixtureRequest) -> None:
-    """Label conformance cases in allure with their id, clause and suite."""
+def _vgi_allure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Label conformance cases in allure; attach what they measured.
+
+    Labels: the case id (``as_id``, and a ``test_case`` link whose URL a lab can point at
+    its own system with ``--allure-link-pattern tms:https://tms/{}``), ``clause``
+    (the full reference) and one ``clause_ref`` per reference in it, the suite, and as
+    feature/story the first reference and the case (allure's Behaviors tab then reads by
+    clause). After the case, its measurements are attached as JSON.
+    """
     info = case_info(request.node)
-    if info is None:
-        return
     try:
         import allure
     except ImportError:  # pragma: no cover - allure-pytest is a dependency
+        allure = None
+    if info is None or allure is None:
+        yield
         return
+    references = [ref.strip() for ref in info.clause.split(";") if ref.strip()]
     allure.dynamic.id(info.id)
     allure.dynamic.title(f"{info.id} {info.title}")
+    allure.dynamic.testcase(info.id, name=info.id)
     allure.dynamic.label("clause", info.clause)
+    for ref in references:
+        allure.dynamic.label("clause_ref", ref)
+    if references:
+        allure.dynamic.feature(references[0])
+    allure.dynamic.story(f"{info.id} {info.title}")
     suite = suite_for_path(Path(str(request.node.path)))
     if suite:
         allure.dynamic.suite(suite)
+    yield
+    measured = request.node.stash.get(MEASUREMENTS_KEY, None)
+    if measured:
+        allure.attach(
+            json.dumps(measured, indent=2, ensure_ascii=False, default=str),
+            name=f"{info.id} measurements",
+            attachment_type=allure.attachment_type.JSON,
+        )
 
 
 @pytest.hookimpl(trylast=True)  # after junitxml has written junit.xml: report.sig covers it

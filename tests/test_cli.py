@@ -332,6 +332,23 @@ def test_dbc_export_loads_in_cantools(tmp_path: Path) -> None:
     assert chm.is_extended_frame
 
 
+def test_allure_has_clause_labels_and_measurements(passed_run: Run) -> None:
+    results = passed_run.out / "allure-results"
+    (result,) = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    labels = {(label["name"], label["value"]) for label in result["labels"]}
+    assert ("clause_ref", "GB/T 34658-2017 §7.5.1") in labels
+    assert ("feature", "GB/T 34658-2017 §7.5.1") in labels
+    assert {"type": "tms", "url": "DP.1001", "name": "DP.1001"} in result["links"]
+    attachments = [
+        attachment
+        for path in results.glob("*-container.json")
+        for after in json.loads(path.read_text()).get("afters", [])
+        for attachment in after.get("attachments", [])
+    ]
+    (measured,) = [a for a in attachments if a["name"] == "DP.1001 measurements"]
+    assert "CHM.period" in json.loads((results / measured["source"]).read_text())
+
+
 def test_verify_without_signature_is_usage_error(tmp_path: Path) -> None:
     proc = vgi("verify", str(tmp_path / "report.pdf"))
     assert proc.returncode == 2  # no report.sig beside it
