@@ -54,6 +54,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         dut_role="ocpp201-cp",
         title="OCPP 2.0.1 charging station conformance (OCA OCTT ids), bench as CSMS",
     ),
+    Suite(
+        "ocpp16.cp",
+        "testcases.ocpp16.cp",
+        bench_role="csms",
+        dut_role="ocpp16-cp",
+        title="OCPP 1.6J charge point conformance (OCA OCTT 1.6 ids), bench as central system",
+    ),
 )
 
 

@@ -19,3 +19,13 @@ def ocpp_section(version: str = "2.0.1", port: int | None = None) -> str:
         f'[ocpp]\nversion = "{version}"\nlisten = "127.0.0.1:{port}"\n'
         f'url = "ws://127.0.0.1:{port}/CP_1"\ncharge_point_id = "CP_1"\n'
     )
+
+
+def run_ocpp_case(tmp_path, suite: str, case_id: str, version: str, faults: tuple[str, ...] = ()):
+    """One case of an OCPP suite through the CLI, on its own port (see tests/proof.py)."""
+    from tests.proof import run_case
+
+    return run_case(
+        tmp_path, suite, "test_" + case_id.lower(), faults=faults, timeout=120,
+        extra=ocpp_section(version),
+    )  # fmt: skip

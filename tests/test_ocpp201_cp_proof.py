@@ -12,8 +12,8 @@ import pytest
 from bench.cli import collect_cases
 from bench.suites import all_suites
 from fixtures.ocpp.cp201 import CP201_FAULTS
-from tests.ocpp_helpers import ocpp_section
-from tests.proof import proof_params, run_case
+from tests.ocpp_helpers import run_ocpp_case
+from tests.proof import proof_params
 
 SUITE = "ocpp201.cp"
 
@@ -45,14 +45,8 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def selector(case_id: str) -> str:
-    return "test_" + case_id.lower()
-
-
 def _run(tmp_path: Path, case_id: str, faults: tuple[str, ...] = ()):
-    return run_case(
-        tmp_path, SUITE, selector(case_id), faults=faults, timeout=120, extra=ocpp_section()
-    )
+    return run_ocpp_case(tmp_path, SUITE, case_id, "2.0.1", faults)
 
 
 @pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=False))

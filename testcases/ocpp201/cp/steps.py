@@ -1,9 +1,4 @@
-"""Steps and limits shared by the OCPP 2.0.1 charging-station cases.
-
-The bench sets short intervals (heartbeat, boot retry, meter sampling) through the
-standard's own means (BootNotificationResponse.interval, SetVariables), so a case takes
-seconds; timing tolerance is the bench's, tighter than the 4 s labs use for long intervals.
-"""
+"""Steps shared by the OCPP 2.0.1 charging-station cases (limits: ``testcases.ocpp_steps``)."""
 
 from __future__ import annotations
 
@@ -13,24 +8,27 @@ from bench.ocpp.csms_handlers import VALID_TOKEN
 from bench.ocpp.log import Entry
 from bench.ocpp.session import Exchange
 from fixtures.ocpp.rig import CpRig
+from testcases.ocpp_steps import (
+    ANSWER_S,
+    INTERVAL_S,
+    METER_INTERVAL_S,
+    TOLERANCE_S,
+    boot_accepted,
+)
+
+__all__ = [
+    "ANSWER_S",
+    "INTERVAL_S",
+    "METER_INTERVAL_S",
+    "TOLERANCE_S",
+    "boot_accepted",
+]
 
 OCTT = "OCA OCTT 2.0.1"
-INTERVAL_S = 2  # heartbeat / boot retry interval the bench's CSMS hands out
-TOLERANCE_S = 1.0  # on top of an interval
-ANSWER_S = 5.0  # a message the DUT sends on its own after an event
-METER_INTERVAL_S = 1
 
 
 def clause(use_case: str, case_id: str) -> str:
     return f"OCPP 2.0.1 Part 2 {use_case}; {OCTT} {case_id}"
-
-
-def boot_accepted(rig: CpRig) -> int:
-    """Precondition 'Booted': boot Accepted with the short interval; the mark after it."""
-    rig.script.boot = [("Accepted", INTERVAL_S)]
-    mark = rig.boot()
-    status = expect_call(rig.log, "StatusNotification", since=mark, within=ANSWER_S)
-    return status.seq + 1
 
 
 def set_variable(rig: CpRig, component: str, variable: str, value: str) -> None:

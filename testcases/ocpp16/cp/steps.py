@@ -1,0 +1,39 @@
+"""Steps shared by the OCPP 1.6J charge-point cases (limits: ``testcases.ocpp_steps``)."""
+
+from __future__ import annotations
+
+from bench.cases import check
+from bench.ocpp.checks import expect_call, expect_status
+from bench.ocpp.csms_handlers import VALID_TOKEN
+from bench.ocpp.log import Entry
+from fixtures.ocpp.rig import CpRig
+from testcases.ocpp_steps import ANSWER_S
+
+OCTT = "OCA OCTT 1.6"
+
+
+def clause(section: str, case_id: str) -> str:
+    return f"OCPP 1.6 {section}; {OCTT} {case_id}"
+
+
+def configure(rig: CpRig, key: str, value: str) -> None:
+    """ChangeConfiguration that must be Accepted (a precondition)."""
+    expect_status(rig.call("ChangeConfiguration", {"key": key, "value": value}), "Accepted")
+
+
+def start_local_transaction(rig: CpRig, mark: int) -> Entry:
+    """Plug in and present the valid idTag: the StartTransaction the charge point sends."""
+    rig.operator("plug_in")
+    rig.operator("present", VALID_TOKEN)
+    start = expect_call(rig.log, "StartTransaction", since=mark, within=ANSWER_S)
+    tag = start.payload.get("idTag")
+    check(tag == VALID_TOKEN, f"StartTransaction for idTag {VALID_TOKEN}", f"idTag {tag!r}")
+    return start
+
+
+def transaction_id(rig: CpRig, start: Entry) -> int | None:
+    """The transactionId the bench's central system gave in its StartTransaction.conf."""
+    answer = rig.log.wait_for(
+        lambda e: e.frame.unique_id == start.frame.unique_id and e.seq > start.seq, 5, start.seq
+    )
+    return None if answer is None else answer.payload.get("transactionId")

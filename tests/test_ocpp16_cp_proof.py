@@ -1,0 +1,72 @@
+"""Every ocpp16.cp case proven both ways through the CLI: it passes against the conformant
+reference charge point and fails, saying what it expected and what it saw, against
+the fault it is written to catch. Each run listens on its own free port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.cli import collect_cases
+from bench.suites import all_suites
+from fixtures.ocpp.cp16 import CP16_FAULTS
+from tests.ocpp_helpers import run_ocpp_case
+from tests.proof import proof_params
+
+SUITE = "ocpp16.cp"
+
+#: case id -> the faults it must catch.
+CASE_FAULTS: dict[str, tuple[str, ...]] = {
+    "TC_001_CS": ("invalid_boot_payload",),
+    "TC_002_CS": ("sends_before_boot_accepted", "retries_boot_early"),
+    "VGI_HB_01_CS": ("ignores_heartbeat_interval",),
+    "TC_019_CS": ("config_missing_core_key",),
+    "TC_021_CS": ("configuration_not_stored",),
+    "TC_040_1_CS": ("unknown_key_accepted",),
+    "TC_040_2_CS": ("accepts_invalid_config_value",),
+    "TC_013_CS": ("reset_without_reboot",),
+    "VGI_AV_01_CS": ("ignores_change_availability", "skips_status_notification"),
+    "TC_003_CS": ("wrong_transaction_id", "skips_status_notification"),
+    "TC_023_CS": ("accepts_unknown_idtag",),
+    "TC_010_CS": ("ignores_remote_start",),
+    "TC_012_CS": ("ignores_remote_stop",),
+    "TC_028_CS": ("accepts_unknown_stop",),
+    "TC_070_CS": ("no_meter_values",),
+    "TC_057_CS": ("exceeds_charging_profile_limit",),
+    "VGI_RPC_01_CS": ("unknown_action_not_supported",),
+    "VGI_RPC_02_CS": ("drops_malformed_frames",),
+    "VGI_RPC_03_CS": ("accepts_invalid_payload",),
+}
+
+
+def _run(tmp_path: Path, case_id: str, faults: tuple[str, ...] = ()):
+    return run_ocpp_case(tmp_path, SUITE, case_id, "1.6", faults)
+
+
+@pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=False))
+def test_case_passes_conformant_cp(case_id: str, fault: None, tmp_path: Path) -> None:
+    outcome = _run(tmp_path, case_id)
+    assert outcome.verdict == "passed", f"{case_id}: {outcome.message}\n{outcome.output}"
+    assert outcome.exit_code == 0
+
+
+@pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=True))
+def test_case_fails_faulty_cp(case_id: str, fault: str, tmp_path: Path) -> None:
+    outcome = _run(tmp_path, case_id, (fault,))
+    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
+    assert outcome.exit_code == 1
+    assert outcome.message.startswith("expected "), outcome.message
+    assert "; saw " in outcome.message, outcome.message
+
+
+def test_every_case_has_a_proof() -> None:
+    rows = collect_cases([all_suites()[SUITE].path()])
+    ids = {case_id for _, case_id, _, _ in rows}
+    assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
+
+
+def test_every_fault_is_caught_by_a_case() -> None:
+    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    assert caught == set(CP16_FAULTS), f"no case catches {set(CP16_FAULTS) - caught}"
