@@ -11,7 +11,6 @@ or change messages and end the charge.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -20,7 +19,7 @@ import can
 
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
 from bench.gbt27930.messages import Decoded, MessageTable
-from bench.gbt27930.participant import GbtParticipant
+from bench.gbt27930.scripted_role import MessageScript, ScriptedRole
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +43,10 @@ class Phase(str, Enum):
 
 
 @dataclass
-class BmsScript:
+class BmsScript(MessageScript):
     """What the bench-as-BMS sends, and every deviation a case asks for."""
 
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    withhold: set[str] = field(default_factory=set)
-    raw: dict[str, bytes] = field(default_factory=dict)
-    period_s: dict[str, float] = field(default_factory=dict)
-    stop_after_packets: dict[str, int] = field(default_factory=dict)
     keep_sending: set[str] = field(default_factory=set)
-    instead_of: dict[str, str] = field(default_factory=dict)
     bro_ready_after_s: float | None = 0.5
     charge_for_s: float | None = None
     charging_start_delay_s: float = 0.0  # after CRO(0xAA), before BCL/BCS/BSM start
@@ -69,8 +62,10 @@ class BmsScript:
     bst_values: dict[str, Any] = field(default_factory=lambda: {"soc_target_reached": 1})
 
 
-class BmsRole(GbtParticipant):
+class BmsRole(ScriptedRole[Phase]):
     """The BMS side of a session, driven by the charger's messages and a :class:`BmsScript`."""
+
+    script: BmsScript
 
     def __init__(
         self,
@@ -82,99 +77,24 @@ class BmsRole(GbtParticipant):
         own_notifier: bool = False,
     ) -> None:
         super().__init__(
-            bus,
-            BMS_ADDRESS,
-            CHARGER_ADDRESS,
-            table=table,
-            name="bench-bms",
-            dt_gap=dt_gap,
-            own_notifier=own_notifier,
-        )
-        self.script = script or BmsScript()
-        self.phase = Phase.WAIT_CHM
-        self.phase_times: dict[Phase, float] = {}
+            bus, BMS_ADDRESS, CHARGER_ADDRESS, table=table, name="bench-bms", dt_gap=dt_gap,
+            own_notifier=own_notifier, script=script or BmsScript(), first_phase=Phase.WAIT_CHM,
+        )  # fmt: skip
         self._stopped_by_bms = False
-        self._phase_changed = threading.Condition()
 
     # -- what a case calls -----------------------------------------------------------
-    def wait_phase(self, phase: Phase, timeout: float) -> bool:
-        """Block until the role has entered ``phase``; ``False`` on timeout."""
-        with self._phase_changed:
-            return self._phase_changed.wait_for(lambda: phase in self.phase_times, timeout)
-
     def stop_charging(self, **bst_values: Any) -> None:
         """End the charge from the BMS side: BST every 10 ms (reference §3 step 7)."""
         self.call_soon(lambda: self._begin_stop(bst_values or self.script.bst_values))
-
-    def set_values(self, name: str, **values: Any) -> None:
-        """Change signal values of a message; a running periodic message picks them up."""
-
-        def apply() -> None:
-            self.script.values.setdefault(name, {}).update(values)
-            if self.is_sending(name):
-                self._start(name)
-
-        self.call_soon(apply)
-
-    def stop_sending(self, *names: str) -> None:
-        """Stop periodic messages now (a message interrupted mid-session)."""
-        self.call_soon(lambda: self.stop_message(*names))
-
-    def send_raw(self, name: str, data: bytes) -> None:
-        """From now on send ``data`` as ``name`` (wrong length or content mid-session)."""
-
-        def apply() -> None:
-            self.script.raw[name] = data
-            self._restart(name)
-
-        self.call_soon(apply)
-
-    def break_transfers(self, name: str, after_packets: int) -> None:
-        """From now on stop each transfer of ``name`` after ``after_packets`` data packets."""
-
-        def apply() -> None:
-            self.script.stop_after_packets[name] = after_packets
-            self._restart(name)
-
-        self.call_soon(apply)
-
-    def _restart(self, name: str) -> None:
-        if self.is_sending(name):
-            self.stop_message(name)
-            self._start(name)
 
     # -- sending through the script -------------------------------------------------
     def payload(self, name: str, values: Any = None) -> bytes:
         return self.table.encode(name, values or {}, strict=self.script.strict)
 
-    def _start(
-        self, name: str, extra: dict[str, Any] | None = None, *, immediate: bool = False
-    ) -> None:
-        script = self.script
-        if name in script.withhold:
-            return
-        sent = script.instead_of.get(name, name)
-        values = {**script.values.get(sent, {}), **(extra or {})}
-        self.start_message(
-            sent,
-            values,
-            raw=script.raw.get(sent),
-            period_s=script.period_s.get(sent),
-            stop_after_packets=script.stop_after_packets.get(sent),
-            immediate=immediate,
-        )
-
     def _stop(self, *names: str) -> None:
         for name in names:
             if name not in self.script.keep_sending:
                 self.stop_message(self.script.instead_of.get(name, name))
-
-    def _enter(self, phase: Phase) -> None:
-        with self._phase_changed:
-            self.phase = phase
-            self.phase_times.setdefault(phase, self.now())
-            self._phase_changed.notify_all()
-        log.debug("bench BMS: %s", phase.value)
 
     # -- the sequence ---------------------------------------------------------------
     def on_message(self, msg: Decoded, frame: Frame) -> None:

@@ -10,8 +10,7 @@ hold, Abort mid-transfer) for the BMS's long messages.
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -27,7 +26,7 @@ from bench.can.transport import (
     parse_cm,
 )
 from bench.gbt27930.messages import Decoded, MessageTable
-from bench.gbt27930.participant import GbtParticipant
+from bench.gbt27930.scripted_role import MessageScript, ScriptedRole
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +49,9 @@ class ChargerPhase(str, Enum):
 
 
 @dataclass
-class ChargerScript:
+class ChargerScript(MessageScript):
     """What the bench-as-charger sends, and every deviation a case asks for."""
 
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    withhold: set[str] = field(default_factory=set)
-    raw: dict[str, bytes] = field(default_factory=dict)
-    period_s: dict[str, float] = field(default_factory=dict)
     insulation_s: float = 0.3  # CHM goes on this long after BHM (self-check)
     recognise_after_s: float = 0.0  # CRM(0x00) goes on this long after a complete BRM
     cml_after_s: float = 0.0  # CRM(0xAA) goes on this long after a complete BCP
@@ -75,8 +70,10 @@ class ChargerScript:
     cts_next_seq: int | None = None  # answer RTS with a CTS asking for this (wrong) sequence
 
 
-class ChargerRole(GbtParticipant):
+class ChargerRole(ScriptedRole[ChargerPhase]):
     """The charger side of a session, driven by the BMS's messages and a :class:`ChargerScript`."""
+
+    script: ChargerScript
 
     def __init__(
         self,
@@ -87,68 +84,24 @@ class ChargerRole(GbtParticipant):
         own_notifier: bool = False,
     ) -> None:
         super().__init__(
-            bus,
-            CHARGER_ADDRESS,
-            BMS_ADDRESS,
-            table=table,
-            name="bench-charger",
-            own_notifier=own_notifier,
-        )
-        self.script = script or ChargerScript()
-        self.phase = ChargerPhase.HANDSHAKE
-        self.phase_times: dict[ChargerPhase, float] = {}
+            bus, CHARGER_ADDRESS, BMS_ADDRESS, table=table, name="bench-charger",
+            own_notifier=own_notifier, script=script or ChargerScript(),
+            first_phase=ChargerPhase.HANDSHAKE,
+        )  # fmt: skip
         self.restarts = 0
         self.restart_times: list[float] = []
-        self._changed = threading.Condition()
         self._seen: set[str] = set()
         self._dt_count: dict[int, int] = {}
         self._held_once = False
         self._bms_spoke = False  # any message but BEM since the (re)start
 
     # -- what a case calls -----------------------------------------------------------
-    def wait_phase(self, phase: ChargerPhase, timeout: float) -> bool:
-        """Block until the role has entered ``phase``; ``False`` on timeout."""
-        with self._changed:
-            return self._changed.wait_for(lambda: phase in self.phase_times, timeout)
-
     def wait_restarts(self, count: int, timeout: float) -> bool:
-        with self._changed:
-            return self._changed.wait_for(lambda: self.restarts >= count, timeout)
+        return self.wait_until(lambda: self.restarts >= count, timeout)
 
     def stop_charging(self, **cst_values: Any) -> None:
         """End the charge from the charger side: CST every 10 ms."""
         self.call_soon(lambda: self._charger_stop(cst_values or {"manual_stop": 1}))
-
-    def set_values(self, name: str, **values: Any) -> None:
-        def apply() -> None:
-            self.script.values.setdefault(name, {}).update(values)
-            if self.is_sending(name):
-                self._start(name)
-
-        self.call_soon(apply)
-
-    def stop_sending(self, *names: str) -> None:
-        self.call_soon(lambda: self.stop_message(*names))
-
-    # -- sending ---------------------------------------------------------------------
-    def _start(self, name: str, extra: dict[str, Any] | None = None, *, now: bool = False) -> None:
-        script = self.script
-        if name in script.withhold:
-            return
-        values = {**script.values.get(name, {}), **(extra or {})}
-        self.start_message(
-            name,
-            values,
-            raw=script.raw.get(name),
-            period_s=script.period_s.get(name),
-            immediate=now,
-        )
-
-    def _enter(self, phase: ChargerPhase) -> None:
-        with self._changed:
-            self.phase = phase
-            self.phase_times.setdefault(phase, self.now())
-            self._changed.notify_all()
 
     def on_start(self) -> None:
         self._start("CHM")
@@ -221,7 +174,7 @@ class ChargerRole(GbtParticipant):
         if self.phase != ChargerPhase.RECOGNITION:
             return
         self._enter(ChargerPhase.CONFIGURATION)
-        self._start("CRM", {"recognition": 0xAA}, now=True)
+        self._start("CRM", {"recognition": 0xAA}, immediate=True)
 
     def _on_bcp(self, msg: Decoded) -> None:
         if self.phase == ChargerPhase.CONFIGURATION and "BCP" not in self._seen:
@@ -254,7 +207,7 @@ class ChargerRole(GbtParticipant):
     def _ready(self) -> None:
         if self.phase == ChargerPhase.PRECHARGE:
             self._enter(ChargerPhase.READY)
-            self._start("CRO", {"charger_ready": READY}, now=True)
+            self._start("CRO", {"charger_ready": READY}, immediate=True)
 
     def _on_bcl(self, msg: Decoded) -> None:
         self._charging_message("BCL", msg)
@@ -312,11 +265,13 @@ class ChargerRole(GbtParticipant):
 
     def _restart(self) -> None:
         """Re-handshake after BEM: back to CRM(0x00) (reference §3, error handling)."""
-        with self._changed:
+
+        def count() -> None:
             self.restarts += 1
             self.restart_times.append(self.now())
             self.phase = ChargerPhase.RECOGNITION
-            self._changed.notify_all()
+
+        self._changing(count)
         self._bms_spoke = False
         self._seen.discard("BRM")
         self._start("CRM", {"recognition": 0})

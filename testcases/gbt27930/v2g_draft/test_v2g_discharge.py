@@ -149,7 +149,9 @@ def test_v2g_dp1002_discharge(rig: ChargerRig, measurements: Measurements) -> No
         else:
             since = start
         rig.capture.hold(max(0.0, since + HOLD_S - rig.capture.now()))
-        voltage = float(charger_frames(rig, "CCS", since=since)[-1].values["output_voltage"])
+        ccs = charger_frames(rig, "CCS", since=since)
+        check(ccs, f"CCS while demanding {demand:+g} A", "no CCS")
+        voltage = float(ccs[-1].values.get("output_voltage") or 0.0)
         limit = _session_limit(bdp.values, cdc.values, voltage)
         _followed(rig, since, demand, limit, measurements, key)
         start = since
