@@ -73,24 +73,23 @@ def _row(raw: Mapping[str, Any], by_case_id: bool) -> Row:
 
 @cache
 def load_standards() -> tuple[Standard, ...]:
-    """Every standard in ``reports/data/clauses``, in file-name order."""
+    """Every standard in ``reports/data/clauses``, by their ``order`` (then file name)."""
     folder = resources.files("reports").joinpath("data/clauses")
-    standards = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+    found = []
+    for entry in folder.iterdir():
         if not entry.name.endswith(".toml"):
             continue
         data = tomllib.loads(entry.read_text(encoding="utf-8"))
-        standards.append(
-            Standard(
-                name=data["name"],
-                title=data.get("title", ""),
-                designations=tuple(data.get("designations", [data["name"]])),
-                suites=tuple(data.get("suites", ())),
-                clauses=tuple(_row(r, False) for r in data.get("clause", ())),
-                cases=tuple(_row(r, True) for r in data.get("case", ())),
-            )
+        standard = Standard(
+            name=data["name"],
+            title=data.get("title", ""),
+            designations=tuple(data.get("designations", [data["name"]])),
+            suites=tuple(data.get("suites", ())),
+            clauses=tuple(_row(r, False) for r in data.get("clause", ())),
+            cases=tuple(_row(r, True) for r in data.get("case", ())),
         )
-    return tuple(standards)
+        found.append(((int(data.get("order", 100)), entry.name), standard))
+    return tuple(standard for _, standard in sorted(found, key=lambda pair: pair[0]))
 
 
 def _designation_pattern(standards: Iterable[Standard]) -> re.Pattern[str]:
