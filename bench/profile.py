@@ -168,6 +168,15 @@ class PlatformConfig:
     sig_secret: str | None = None
     cipher: str = "aes-128-cbc"
     signature: str = "hmac-md5"
+    # Bench extensions (README, "Platform suites"):
+    field_names: dict[str, str] = field(default_factory=dict, hash=False)
+    sm2_public_key: str | None = None  # the peer's; derived from sig_secret when absent
+    timeout_s: float = 10.0  # per HTTP exchange
+    ack_limit_s: float = 5.0  # an answer or a push the bench waits for
+    token_ttl_s: int = 7200  # token lifetime the simulated reference platforms issue
+    token_wait_max_s: float = 30.0  # longest the token-expiry case waits
+    max_body_bytes: int = 1048576  # the oversized-body case sends more than this
+    realtime_period_s: float = 15.0  # gridplat: required real-time upload period
 
 
 @dataclass(frozen=True)
@@ -334,6 +343,28 @@ def _number_table(value: dict[str, Any]) -> str | None:
     return None
 
 
+def _hex(n: int) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        digits = value.lower().removeprefix("04") if len(value) == n + 2 else value.lower()
+        if len(digits) == n and all(c in "0123456789abcdef" for c in digits):
+            return None
+        return f"must be {n} hex characters"
+
+    return check
+
+
+_ENVELOPE_FIELDS = ("OperatorID", "Data", "TimeStamp", "Seq", "Sig", "Ret", "Msg")
+
+
+def _field_names(value: dict[str, Any]) -> str | None:
+    for name, wire in value.items():
+        if name not in _ENVELOPE_FIELDS:
+            return f"has unknown field {name!r} (known: {', '.join(_ENVELOPE_FIELDS)})"
+        if not isinstance(wire, str) or not wire:
+            return f"entry {name!r} must be a non-empty string"
+    return None
+
+
 def _str(**kw: Any) -> _Field:
     return _Field((str,), **kw)
 
@@ -402,6 +433,14 @@ _PLATFORM = _Section(
         "sig_secret": _str(default=None),
         "cipher": _str(default="aes-128-cbc", choices=("aes-128-cbc", "sm4-cbc")),
         "signature": _str(default="hmac-md5", choices=("hmac-md5", "hmac-sm3", "sm2")),
+        "field_names": _Field((dict,), default={}, check=_field_names),
+        "sm2_public_key": _str(default=None, check=_hex(128)),
+        "timeout_s": _Field((float,), default=10.0, check=_positive, convert=float),
+        "ack_limit_s": _Field((float,), default=5.0, check=_positive, convert=float),
+        "token_ttl_s": _Field((int,), default=7200, bounds=(1, 7 * 24 * 3600)),
+        "token_wait_max_s": _Field((float,), default=30.0, check=_positive, convert=float),
+        "max_body_bytes": _Field((int,), default=1048576, bounds=(1024, 64 * 1048576)),
+        "realtime_period_s": _Field((float,), default=15.0, check=_positive, convert=float),
     },
 )
 
