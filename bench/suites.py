@@ -61,6 +61,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         dut_role="ocpp16-cp",
         title="OCPP 1.6J charge point conformance (OCA OCTT 1.6 ids), bench as central system",
     ),
+    Suite(
+        "ocpp201.csms",
+        "testcases.ocpp201.csms",
+        bench_role="ocpp201-cp",
+        dut_role="ocpp-csms",
+        title="OCPP 2.0.1 CSMS conformance (OCA OCTT ids), bench as charging station",
+    ),
 )
 
 

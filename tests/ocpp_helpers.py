@@ -12,20 +12,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ocpp_section(version: str = "2.0.1", port: int | None = None) -> str:
-    """An ``[ocpp]`` profile section on a fresh port (the bench as CSMS listens there)."""
+def ocpp_section(
+    version: str = "2.0.1", port: int | None = None, csms_port: int | None = None
+) -> str:
+    """An ``[ocpp]`` profile section on fresh ports: the bench as CSMS listens on ``port``,
+    the CSMS under test (``url``) on ``csms_port`` (the same port unless given)."""
     port = port or free_port()
     return (
         f'[ocpp]\nversion = "{version}"\nlisten = "127.0.0.1:{port}"\n'
-        f'url = "ws://127.0.0.1:{port}/CP_1"\ncharge_point_id = "CP_1"\n'
+        f'url = "ws://127.0.0.1:{csms_port or port}/CP_1"\ncharge_point_id = "CP_1"\n'
     )
 
 
 def run_ocpp_case(tmp_path, suite: str, case_id: str, version: str, faults: tuple[str, ...] = ()):
-    """One case of an OCPP suite through the CLI, on its own port (see tests/proof.py)."""
+    """One case of an OCPP suite through the CLI, on its own ports (see tests/proof.py)."""
     from tests.proof import run_case
 
     return run_case(
         tmp_path, suite, "test_" + case_id.lower(), faults=faults, timeout=120,
-        extra=ocpp_section(version),
+        extra=ocpp_section(version, csms_port=free_port()),
     )  # fmt: skip

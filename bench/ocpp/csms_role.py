@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -17,7 +18,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from bench.ocpp.csms_handlers import HANDLERS, CsmsScript
 from bench.ocpp.log import MessageLog
 from bench.ocpp.loop import LoopThread
-from bench.ocpp.session import Exchange, OcppSession, RouteHandler
+from bench.ocpp.session import Exchange, OcppSession, RouteHandler, RpcPolicy
 from bench.ocpp.timeouts import Timeouts
 
 
@@ -44,7 +45,11 @@ class BenchCsms:
         script: CsmsScript | None = None,
         charge_point_id: str | None = None,
         timeouts: Timeouts | None = None,
+        handlers: Callable[[CsmsScript], object] | None = None,
+        policy: RpcPolicy | None = None,
     ) -> None:
+        """``handlers`` builds the ``@on`` handler object (default: the version's bench
+        handlers); ``policy`` is the OCPP-J error handling (a reference CSMS's faults)."""
         self.loop = loop
         self.version = version
         self.host, self.port = split_host_port(listen)
@@ -52,6 +57,8 @@ class BenchCsms:
         self.script = script or CsmsScript()
         self.charge_point_id = charge_point_id
         self.timeouts = timeouts or Timeouts()
+        self.handlers = handlers or HANDLERS[version]
+        self.policy = policy
         self.sessions: list[OcppSession] = []
         self._server: Server | None = None
 
@@ -73,7 +80,8 @@ class BenchCsms:
             self.log.note(f"connection on {path!r} without subprotocol {subprotocol(self.version)}")
         session = OcppSession(
             ws, self.version, self.log, name=path.strip("/") or "cp",
-            handler=RouteHandler(HANDLERS[self.version](self.script)), timeouts=self.timeouts,
+            handler=RouteHandler(self.handlers(self.script)), timeouts=self.timeouts,
+            policy=self.policy,
         )  # fmt: skip
         self.sessions.append(session)
         self.log.note(f"connected: {path} (subprotocol {ws.subprotocol})", session.label)
