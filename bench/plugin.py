@@ -39,6 +39,8 @@ PHASES_KEY = pytest.StashKey[dict]()
 PROFILE_KEY = pytest.StashKey[Profile]()
 SUMMARY_KEY = pytest.StashKey[dict]()
 REPORT_PROBLEMS_KEY = pytest.StashKey[list]()
+FRAMES_KEY = pytest.StashKey[list]()
+FRAMES_SHOWN = 12  # messages before the verdict shown on the report
 
 
 @dataclass
@@ -183,9 +185,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         return report
     phases = item.stash.setdefault(PHASES_KEY, {})
     phases[report.when] = (report, call)
+    if report.when == "call":  # the frames just before the verdict, before teardown
+        item.stash[FRAMES_KEY] = last_frames(item)
     if report.when == "teardown":
         _record(item, info, ctx, phases)
     return report
+
+
+def last_frames(item: pytest.Item, count: int = FRAMES_SHOWN) -> list[str]:
+    """The last ``count`` messages the case's rig captured, for the report.
+
+    Any fixture of the case with a ``capture.records`` list of records that have a bus
+    ``timestamp`` and ``describe()`` (the GB/T rigs' :class:`bench.can.capture.Capture`)
+    gives them, timed relative to the last one. A case without one shows none; this
+    never fails a run.
+    """
+    try:
+        for value in getattr(item, "funcargs", {}).values():
+            records = getattr(getattr(value, "capture", None), "records", None)
+            if isinstance(records, list) and records:
+                shown = records[-count:]
+                last = shown[-1].timestamp
+                return [f"{r.timestamp - last:+9.3f} s  {r.describe()}" for r in shown]
+    except Exception:  # evidence for the report, not worth an error
+        log.debug("no frames for %s", item.nodeid, exc_info=True)
+    return []
 
 
 def _verdict(phases: dict) -> tuple[str, str]:
@@ -243,6 +267,7 @@ def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None
         started=iso_from_epoch(started) if started else "",
         finished=now_iso(),
         description=_description(item),
+        frames=item.stash.get(FRAMES_KEY, []),
     )
     assert ctx.log is not None
     ctx.log.append(result)

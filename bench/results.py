@@ -36,6 +36,7 @@ class CaseResult:
     started: str = ""
     finished: str = ""
     description: str = ""  # the case's docstring: purpose, steps, expected results
+    frames: list[str] = field(default_factory=list)  # the last messages before the verdict
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=_jsonable))
@@ -147,6 +148,7 @@ SUMMARY_CASE_KEYS = (
     "duration_s",
     "measurements",
     "description",
+    "frames",
 )
 
 

@@ -175,6 +175,7 @@ def _case(raw: Any, index: int) -> dict[str, Any]:
         "expected": split["expected"] if split else "",
         "seen": split["seen"] if split else "",
         "description": str(case["description"]) if case.get("description") else "",
+        "frames": [str(f) for f in case["frames"]] if isinstance(case.get("frames"), list) else [],
         "nodeid": str(case.get("nodeid") or ""),
         "id": str(case.get("id") or f"case-{index + 1}"),
         "anchor": f"case-{index + 1}",

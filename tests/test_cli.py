@@ -226,9 +226,12 @@ def test_run_writes_summary_per_contract(passed_run: Run) -> None:
         "duration_s",
         "measurements",
         "description",
+        "frames",
     }
     assert case["id"] == "DP.1001"
     assert case["description"].startswith("Purpose: ")
+    assert 1 <= len(case["frames"]) <= 12 and "CHM from 0x56 [3] 01 01 00" in case["frames"][-1]
+    assert case["frames"][-1].startswith("   +0.000 s  ")
     assert case["verdict"] == "passed"
     assert isinstance(case["duration_s"], float)
     assert "CHM.period" in case["measurements"]

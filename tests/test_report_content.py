@@ -114,3 +114,12 @@ def test_case_description_shown() -> None:
     page = render_report(summary)
     assert "Purpose, steps and expected results" in page
     assert "Purpose: CHM is sent.\n\nExpected:\n1. every 250 ms" in page
+
+
+def test_last_frames_shown() -> None:
+    summary = gbt_summary()
+    summary["cases"][1]["frames"] = ["   -0.001 s  CEM from 0x56 [4] FD F0 C0 FC"]
+    summary["cases"][0]["frames"] = "not a list"
+    page = render_report(summary)
+    assert page.count("Last messages before the verdict") == 1
+    assert "   -0.001 s  CEM from 0x56 [4] FD F0 C0 FC" in page
