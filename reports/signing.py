@@ -166,7 +166,10 @@ def load_signer(signing_key: str | None, *, lab: str = "", operator: str = "") -
         return Signer(_read_private_key(path), "lab", path, lab, operator)
     path = bench_key_path()
     if not path.exists():
-        _create_bench_key(path)
+        try:
+            _create_bench_key(path)
+        except OSError as exc:  # read-only home, ...: the run keeps its reports unsigned
+            raise SignatureError(f"bench key {path}: {exc.strerror or exc}") from None
     return Signer(_read_private_key(path), "bench", path, lab, operator)
 
 

@@ -213,3 +213,13 @@ def test_run_refuses_an_unreadable_lab_key(
     code = main(["run", "--suite", "gbt27930.charger", "--profile", str(profile)])
     assert code == 2
     assert "nope.pem" in capsys.readouterr().err
+
+
+def test_unwritable_bench_key_keeps_the_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config").write_text("a file where the config directory should be")
+    run = fake_run(tmp_path)
+    built = build_reports(sample_summary(), run, pdf=False)
+    assert built.html and built.sig is None
+    assert built.problems and built.problems[0].startswith("report.sig not written: bench key")
