@@ -68,6 +68,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         dut_role="ocpp-csms",
         title="OCPP 2.0.1 CSMS conformance (OCA OCTT ids), bench as charging station",
     ),
+    Suite(
+        "ocpp16.csms",
+        "testcases.ocpp16.csms",
+        bench_role="ocpp16-cp",
+        dut_role="ocpp-csms",
+        title="OCPP 1.6J central system conformance (OCA OCTT 1.6 ids), bench as charge point",
+    ),
 )
 
 

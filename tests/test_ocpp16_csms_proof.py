@@ -1,0 +1,60 @@
+"""Every ocpp16.csms case proven both ways through the CLI: it passes against the conformant
+reference CSMS and fails, saying what it expected and what it saw, against
+the fault it is written to catch. Each run listens on its own free port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.cli import collect_cases
+from bench.suites import all_suites
+from fixtures.ocpp.csms_ref import CSMS_FAULTS
+from tests.ocpp_helpers import run_ocpp_case
+from tests.proof import proof_params
+
+SUITE = "ocpp16.csms"
+
+#: case id -> the faults it must catch.
+CASE_FAULTS: dict[str, tuple[str, ...]] = {
+    "TC_001_CSMS": ("invalid_boot_response", "rejects_boot"),
+    "VGI_HB_01_CSMS": ("bad_current_time", "slow_heartbeat_response"),
+    "TC_023_1_CSMS": ("accepts_unknown_idtoken",),
+    "TC_003_CSMS": ("no_idtokeninfo",),
+    "VGI_RPC_01_CSMS": ("unknown_action_not_supported",),
+    "VGI_RPC_02_CSMS": ("drops_malformed_frames",),
+    "VGI_RPC_03_CSMS": ("accepts_invalid_payload",),
+}
+
+
+def _run(tmp_path: Path, case_id: str, faults: tuple[str, ...] = ()):
+    return run_ocpp_case(tmp_path, SUITE, case_id, "1.6", faults)
+
+
+@pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=False))
+def test_case_passes_conformant_csms(case_id: str, fault: None, tmp_path: Path) -> None:
+    outcome = _run(tmp_path, case_id)
+    assert outcome.verdict == "passed", f"{case_id}: {outcome.message}\n{outcome.output}"
+    assert outcome.exit_code == 0
+
+
+@pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=True))
+def test_case_fails_faulty_csms(case_id: str, fault: str, tmp_path: Path) -> None:
+    outcome = _run(tmp_path, case_id, (fault,))
+    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
+    assert outcome.exit_code == 1
+    assert outcome.message.startswith("expected "), outcome.message
+    assert "; saw " in outcome.message, outcome.message
+
+
+def test_every_case_has_a_proof() -> None:
+    rows = collect_cases([all_suites()[SUITE].path()])
+    ids = {case_id for _, case_id, _, _ in rows}
+    assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
+
+
+def test_every_fault_is_caught_by_a_case() -> None:
+    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    assert caught == set(CSMS_FAULTS), f"no case catches {set(CSMS_FAULTS) - caught}"
