@@ -281,36 +281,59 @@ def _show(stream: TextIO, text: str, *, final: bool = False) -> None:
     stream.flush()
 
 
-def _run_job(job: Job, progress: Progress, log_dir: Path, stream: TextIO, poll_s: float) -> int:
+def _run_job(
+    job: Job, later: list[str], progress: Progress, log_dir: Path, stream: TextIO, poll_s: float
+) -> int:
+    """Run one repetition in a child process; ``later``: the cases of the jobs after it."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{job.run.name}-rep-{job.repetition}.log"
     before = job.done()
     with log_path.open("a", encoding="utf-8") as log:
         child = subprocess.Popen(_command(job), stdout=log, stderr=subprocess.STDOUT)
-        seen = set(before)
-        shown: tuple[int, str] | None = None
-        while True:
-            finished = child.poll() is not None
-            results = read_results(job.out_dir / "results.jsonl")
-            for case in results:
-                nodeid = case.get("nodeid")
-                if nodeid in seen or nodeid not in job.nodeids:
-                    continue
-                seen.add(nodeid)
-                progress.done += 1
-                progress.ran += 1
-                progress.run_time += float(case.get("duration_s") or 0.0)
-                progress.durations[nodeid] = float(case.get("duration_s") or 0.0)
-            remaining = [n for n in job.nodeids if n not in seen]
-            current = f"{job.run.name} rep {job.repetition}: " + (
-                remaining[0].rsplit("::", 1)[-1] if remaining else "report"
-            )
-            if stream.isatty() or shown != (progress.done, current):  # a file: a line per case
-                _show(stream, progress.line(current, remaining))
-                shown = (progress.done, current)
-            if finished:
-                return child.returncode
-            time.sleep(poll_s)
+        try:
+            return _follow(job, child, set(before), later, progress, stream, poll_s)
+        except KeyboardInterrupt:  # the child got the SIGINT too: let it write its results
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.terminate()
+                child.wait()
+            raise
+
+
+def _follow(
+    job: Job,
+    child: subprocess.Popen,
+    seen: set[str],
+    later: list[str],
+    progress: Progress,
+    stream: TextIO,
+    poll_s: float,
+) -> int:
+    """Count the child's finished cases from its results.jsonl and show progress."""
+    shown: tuple[int, str] | None = None
+    while True:
+        finished = child.poll() is not None
+        results = read_results(job.out_dir / "results.jsonl")
+        for case in results:
+            nodeid = case.get("nodeid")
+            if nodeid in seen or nodeid not in job.nodeids:
+                continue
+            seen.add(nodeid)
+            progress.done += 1
+            progress.ran += 1
+            progress.run_time += float(case.get("duration_s") or 0.0)
+            progress.durations[nodeid] = float(case.get("duration_s") or 0.0)
+        remaining = [n for n in job.nodeids if n not in seen]
+        current = f"{job.run.name} rep {job.repetition}: " + (
+            remaining[0].rsplit("::", 1)[-1] if remaining else "report"
+        )
+        if stream.isatty() or shown != (progress.done, current):  # a file: a line per case
+            _show(stream, progress.line(current, remaining + later))
+            shown = (progress.done, current)
+        if finished:
+            return child.returncode
+        time.sleep(poll_s)
 
 
 @dataclass
@@ -361,11 +384,12 @@ def run_campaign(
             if case.get("nodeid") in done:
                 progress.durations[case["nodeid"]] = float(case.get("duration_s") or 0.0)
     _show(stream, f"campaign {campaign.name}: {len(jobs)} run(s), {total} cases -> {campaign.out}")
-    for job in jobs:
+    for index, job in enumerate(jobs):
         if job.complete:
             code: int | None = None
         else:
-            code = _run_job(job, progress, campaign.out / "logs", stream, poll_s)
+            later = [n for j in jobs[index + 1 :] for n in set(j.nodeids) - j.done()]
+            code = _run_job(job, later, progress, campaign.out / "logs", stream, poll_s)
         result.jobs.append((job, code))
         if on_job is not None:
             on_job(job, code)

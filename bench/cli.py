@@ -390,6 +390,9 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     except CampaignError as exc:
         print(f"vgi-bench: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"\nvgi-bench: interrupted; run `vgi-bench campaign {args.file}` to resume")
+        return EXIT_FAILED
     consistent = True
     for run in campaign.runs:
         dirs = [job.out_dir for job, _ in result.jobs if job.run is run]

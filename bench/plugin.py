@@ -56,7 +56,7 @@ class RunContext:
     def __post_init__(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / "results.jsonl"
-        if path.exists() and self.resume:  # carry on: keep the lines, file the rest away
+        if self.resume:  # carry on: keep the lines, file the rest of the last attempt away
             earlier = [c.get("started") for c in read_results(path) if c.get("started")]
             self.started = min(earlier, default=self.started)
             _file_attempt(self.out_dir)

@@ -215,9 +215,7 @@ def test_run_refuses_an_unreadable_lab_key(
     assert "nope.pem" in capsys.readouterr().err
 
 
-def test_unwritable_bench_key_keeps_the_reports(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unwritable_bench_key_keeps_the_reports(tmp_path: Path) -> None:
     (tmp_path / "config").write_text("a file where the config directory should be")
     run = fake_run(tmp_path)
     built = build_reports(sample_summary(), run, pdf=False)
