@@ -106,7 +106,7 @@ def test_resume_runs_only_unfinished_cases(tmp_path: Path, env: dict[str, str]) 
         (out / name).unlink()
     write(out / "can.asc", "frames of the first attempt\n")
 
-    again = sh([*cmd, "--vgi-resume"], cwd=tmp_path, env=env)
+    again = sh([*cmd, "--vgi-resume", "--vgi-no-pdf"], cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "1 passed, 1 deselected" in again.stdout
     results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
@@ -179,7 +179,8 @@ def test_campaign_runs_repeats_and_resumes(tmp_path: Path, env: dict[str, str]) 
     path = write(
         tmp_path / "c.toml",
         '[campaign]\nname = "smoke"\nout = "out"\nrepetitions = 2\n'
-        '[[run]]\nname = "charger"\nsuites = ["gbt27930.charger"]\nk = "DP.1001"\n',
+        '[[run]]\nname = "charger"\nsuites = ["gbt27930.charger"]\nk = "DP.1001"\n'
+        'pytest_args = ["--vgi-no-pdf"]\n',  # the PDF has its own tests
     )
     cmd = [sys.executable, "-m", "bench.cli", "campaign", str(path)]
     proc = sh(cmd, env=env, timeout=180)
