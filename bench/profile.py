@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import difflib
 import sys
 from collections.abc import Callable, Mapping
@@ -137,6 +138,13 @@ class InstrumentConfig:
     driver: str
     resource: str = ""
     limits: dict[str, float] = field(default_factory=dict, hash=False)
+    serial: str = ""
+    calibration_date: datetime.date | None = None
+    calibration_due: datetime.date | None = None
+    #: quantity -> (fraction of reading, absolute) accuracy from the instrument's data sheet
+    accuracy: dict[str, tuple[float, float]] = field(default_factory=dict, hash=False)
+    allow_expired_calibration: bool = False  # else a power case refuses to run
+    channels: dict[str, int] = field(default_factory=dict, hash=False)  # relay boards
     options: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
@@ -279,6 +287,7 @@ _TYPE_NAMES = {
     bool: "a boolean",
     list: "an array",
     dict: "a table",
+    datetime.date: "a date (YYYY-MM-DD)",
 }
 
 
@@ -343,6 +352,21 @@ def _number_table(value: dict[str, Any]) -> str | None:
     return None
 
 
+def _accuracy_table(value: dict[str, Any]) -> str | None:
+    for name, pair in value.items():
+        ok = isinstance(pair, list) and len(pair) == 2
+        if not ok or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair):
+            return f"entry {name!r} must be [fraction of reading, absolute], e.g. [0.001, 0.05]"
+    return None
+
+
+def _channel_table(value: dict[str, Any]) -> str | None:
+    for name, channel in value.items():
+        if isinstance(channel, bool) or not isinstance(channel, int) or channel < 0:
+            return f"entry {name!r} must be a relay channel number >= 0"
+    return None
+
+
 def _hex(n: int) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         digits = value.lower().removeprefix("04") if len(value) == n + 2 else value.lower()
@@ -402,6 +426,17 @@ _INSTRUMENT = _Section(
             check=_number_table,
             convert=lambda d: {k: float(v) for k, v in d.items()},
         ),
+        "serial": _str(default=""),
+        "calibration_date": _Field((datetime.date,), default=None),
+        "calibration_due": _Field((datetime.date,), default=None),
+        "accuracy": _Field(
+            (dict,),
+            default={},
+            check=_accuracy_table,
+            convert=lambda d: {k: (float(v[0]), float(v[1])) for k, v in d.items()},
+        ),
+        "allow_expired_calibration": _Field((bool,), default=False),
+        "channels": _Field((dict,), default={}, check=_channel_table),
     },
     extras=True,
 )

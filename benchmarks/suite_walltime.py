@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SUITES = ("gbt27930.charger", "gbt27930.bms")
+SUITES = ("gbt27930.charger", "gbt27930.bms", "gbt27930.v2g-draft")
 TIMER_MEASUREMENTS = ("_timeout", "cst_after_pause")
 
 

@@ -123,7 +123,7 @@ def test_full_contract_example_loads(tmp_path: Path) -> None:
         "scpi_supply",
         "TCPIP::192.168.0.10::INSTR",
         {"max_voltage_v": 1000.0, "max_current_a": 62.5},
-        {},
+        options={},
     )
     assert isinstance(supply.limits["max_voltage_v"], float)
     assert profile.instruments["analyzer"].limits == {}
