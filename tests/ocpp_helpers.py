@@ -13,22 +13,42 @@ def free_port() -> int:
 
 
 def ocpp_section(
-    version: str = "2.0.1", port: int | None = None, csms_port: int | None = None
-) -> str:
+    version: str = "2.0.1", port: int | None = None, csms_port: int | None = None,
+    *, wss: bool = False,
+) -> str:  # fmt: skip
     """An ``[ocpp]`` profile section on fresh ports: the bench as CSMS listens on ``port``,
     the CSMS under test (``url``) on ``csms_port`` (the same port unless given)."""
     port = port or free_port()
+    scheme = "wss" if wss else "ws"
     return (
         f'[ocpp]\nversion = "{version}"\nlisten = "127.0.0.1:{port}"\n'
-        f'url = "ws://127.0.0.1:{csms_port or port}/CP_1"\ncharge_point_id = "CP_1"\n'
+        f'url = "{scheme}://127.0.0.1:{csms_port or port}/CP_1"\ncharge_point_id = "CP_1"\n'
     )
 
 
-def run_ocpp_case(tmp_path, suite: str, case_id: str, version: str, faults: tuple[str, ...] = ()):
-    """One case of an OCPP suite through the CLI, on its own ports (see tests/proof.py)."""
+def run_ocpp_case(
+    tmp_path, suite: str, case_id: str, version: str, faults: tuple[str, ...] = (),
+    security: str = "",
+):  # fmt: skip
+    """One case of an OCPP suite through the CLI, on its own ports (see tests/proof.py);
+    ``security``: more ``[ocpp]`` keys (security_profile, password, certificates)."""
     from tests.proof import run_case
 
+    section = ocpp_section(version, csms_port=free_port(), wss="security_profile = 2" in security
+                           or "security_profile = 3" in security)  # fmt: skip
     return run_case(
         tmp_path, suite, "test_" + case_id.lower(), faults=faults, timeout=120,
-        extra=ocpp_section(version, csms_port=free_port()),
+        extra=section + security,
     )  # fmt: skip
+
+
+def security_keys(directory, profile: int, password: str = "vgi-test-password-0001") -> str:
+    """``[ocpp]`` keys for security ``profile`` with a throwaway PKI made in ``directory``."""
+    from bench.ocpp.pki import make_ca, make_leaf
+
+    ca = make_ca(directory)
+    leaf = make_leaf(directory, "leaf", "CP_1", ca)
+    return (
+        f'security_profile = {profile}\npassword = "{password}"\nca_cert = "{ca.cert}"\n'
+        f'cert = "{leaf.cert}"\nkey = "{leaf.key}"\n'
+    )

@@ -14,6 +14,7 @@ from bench.suites import all_suites
 from fixtures.ocpp.csms_ref import CSMS_FAULTS
 from tests.ocpp_helpers import run_ocpp_case
 from tests.proof import proof_params
+from tests.test_ocpp_security_proof import SECURITY_CASE_FAULTS
 
 SUITE = "ocpp201.csms"
 
@@ -52,9 +53,15 @@ def test_case_fails_faulty_csms(case_id: str, fault: str, tmp_path: Path) -> Non
 def test_every_case_has_a_proof() -> None:
     rows = collect_cases([all_suites()[SUITE].path()])
     ids = {case_id for _, case_id, _, _ in rows}
-    assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
+    proven = set(CASE_FAULTS) | {case for (suite, case, _) in SECURITY_CASE_FAULTS
+                                 if suite == SUITE}  # fmt: skip
+    assert ids == proven, f"unproven: {ids ^ proven}"
 
 
 def test_every_fault_is_caught_by_a_case() -> None:
-    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    tables = [
+        *CASE_FAULTS.values(),
+        *(f for (suite, _, _), f in SECURITY_CASE_FAULTS.items() if suite == SUITE),
+    ]
+    caught = {f for faults in tables for f in faults}
     assert caught == set(CSMS_FAULTS), f"no case catches {set(CSMS_FAULTS) - caught}"

@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.ocpp.csms_role import subprotocol
 from bench.ocpp.log import MessageLog
 from bench.ocpp.loop import LoopThread
+from bench.ocpp.security import Security
 from bench.ocpp.session import Exchange, Handler, OcppSession
 from bench.ocpp.timeouts import Timeouts
 
@@ -32,7 +33,7 @@ class BenchChargePoint:
         *,
         handler: Handler | None = None,
         timeouts: Timeouts | None = None,
-        headers: dict[str, str] | None = None,
+        security: Security | None = None,
     ) -> None:
         self.loop = loop
         self.version = version
@@ -40,7 +41,7 @@ class BenchChargePoint:
         self.log = message_log
         self.handler = handler
         self.timeouts = timeouts or Timeouts()
-        self.headers = headers or {}
+        self.security = security or Security()
         self.session: OcppSession | None = None
         self._connection: ClientConnection | None = None
         self._serving: Any = None
@@ -48,7 +49,8 @@ class BenchChargePoint:
     async def _connect(self, timeout: float) -> None:
         ws = await connect(
             self.url, subprotocols=[subprotocol(self.version)], open_timeout=timeout,
-            ping_interval=None, additional_headers=self.headers or None,
+            ping_interval=None, additional_headers=self.security.auth_headers() or None,
+            ssl=self.security.client_ssl() if self.url.startswith("wss") else None,
         )  # fmt: skip
         self._connection = ws
         name = self.url.rstrip("/").rsplit("/", 1)[-1]

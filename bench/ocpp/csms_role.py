@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
 
 from bench.ocpp.csms_handlers import HANDLERS, CsmsScript
 from bench.ocpp.log import MessageLog
 from bench.ocpp.loop import LoopThread
+from bench.ocpp.security import Security, parse_basic_auth
 from bench.ocpp.session import Exchange, OcppSession, RouteHandler, RpcPolicy
 from bench.ocpp.timeouts import Timeouts
 
@@ -25,6 +29,16 @@ from bench.ocpp.timeouts import Timeouts
 def subprotocol(version: str) -> str:
     """The websocket subprotocol of an OCPP version (``ocpp1.6``, ``ocpp2.0.1``)."""
     return f"ocpp{version}"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One websocket upgrade request: path, Basic auth user, TLS version, why refused."""
+
+    path: str
+    user: str | None
+    tls: str | None
+    refused: str | None
 
 
 def split_host_port(listen: str) -> tuple[str, int]:
@@ -47,9 +61,13 @@ class BenchCsms:
         timeouts: Timeouts | None = None,
         handlers: Callable[[CsmsScript], object] | None = None,
         policy: RpcPolicy | None = None,
+        security: Security | None = None,
+        auth_check: Callable[[str | None, str], str | None] | None = None,
     ) -> None:
         """``handlers`` builds the ``@on`` handler object (default: the version's bench
-        handlers); ``policy`` is the OCPP-J error handling (a reference CSMS's faults)."""
+        handlers); ``policy`` is the OCPP-J error handling (a reference CSMS's faults);
+        ``security`` the profile's TLS/Basic auth, ``auth_check`` how Authorization headers
+        are judged (default: ``security.check_basic_auth``)."""
         self.loop = loop
         self.version = version
         self.host, self.port = split_host_port(listen)
@@ -59,16 +77,36 @@ class BenchCsms:
         self.timeouts = timeouts or Timeouts()
         self.handlers = handlers or HANDLERS[version]
         self.policy = policy
+        self.security = security or Security()
+        self.auth_check = auth_check or self.security.check_basic_auth
         self.sessions: list[OcppSession] = []
+        self.attempts: list[Attempt] = []
         self._server: Server | None = None
 
     # ------------------------------------------------------------------ async side
 
     async def _start(self) -> None:
         self._server = await serve(
-            self._connection, self.host, self.port,
+            self._connection, self.host, self.port, ssl=self.security.server_ssl(),
             subprotocols=[subprotocol(self.version)], ping_interval=None,
+            process_request=self._check_request,
         )  # fmt: skip
+
+    def _check_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Record every upgrade request; refuse bad Basic auth with 401 (profiles 1, 2)."""
+        cp_id = self.charge_point_id or request.path.rstrip("/").split("/")[-1]
+        header = request.headers.get("Authorization")
+        ssl_object = ws.transport.get_extra_info("ssl_object") if ws.transport else None
+        attempt = Attempt(
+            request.path, parse_basic_auth(header)[0],
+            ssl_object.version() if ssl_object is not None else None,
+            self.auth_check(header, cp_id),
+        )  # fmt: skip
+        self.attempts.append(attempt)
+        self.log.note(f"upgrade request {attempt}")
+        if attempt.refused:
+            return ws.respond(HTTPStatus.UNAUTHORIZED, f"{attempt.refused}\n")
+        return None
 
     async def _connection(self, ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else ""
