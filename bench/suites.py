@@ -62,6 +62,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         title="OCPP 1.6J charge point conformance (OCA OCTT 1.6 ids), bench as central system",
     ),
     Suite(
+        "tcec102.platform",
+        "testcases.tcec102.platform",
+        bench_role="calling platform",
+        dut_role="tcec102-platform",
+        title="T/CEC 102 interconnection (互联互通), bench as calling platform",
+    ),
+    Suite(
         "ocpp201.csms",
         "testcases.ocpp201.csms",
         bench_role="ocpp201-cp",

@@ -83,11 +83,16 @@ class EnvelopeService:
     policy: Policy = field(default_factory=Policy)
     log: MessageLog = field(default_factory=MessageLog)
     direction: str = "bench->dut"  # of the requests this service receives
+    raw_on_bad_json: bytes | None = None  # a careless platform's HTML error page instead
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def handle(self, endpoint: str, headers: Mapping[str, str], body: bytes | None) -> dict:
-        """The response body for one POST (``body`` None: it was over the size limit)."""
+    def handle(self, endpoint: str, headers: Mapping[str, str], body: bytes | None) -> dict | bytes:
+        """The response body for one POST (``body`` None: it was over the size limit);
+        bytes are sent as they are with HTTP 500 (only with ``raw_on_bad_json``)."""
+        if self.raw_on_bad_json is not None and body is not None and not _is_json(body):
+            self.log.add(self.direction, "request", endpoint, note="body is not JSON")
+            return self.raw_on_bad_json
         try:
             response = self._respond(endpoint, headers, body)
         except EnvelopeError as exc:
@@ -162,6 +167,14 @@ class EnvelopeService:
                 "TokenAvailableTime": self.tokens.ttl_s, "FailReason": 0}  # fmt: skip
 
 
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body.decode("utf-8"))
+    except (UnicodeError, ValueError):
+        return False
+    return True
+
+
 class _AnySig:
     """A signer that accepts anything (the ``accepts_bad_signature`` fault)."""
 
@@ -230,10 +243,12 @@ def _handler_class(service: EnvelopeService) -> type[BaseHTTPRequestHandler]:
             body = self._read(length)
             if body is not None and len(body) > service.policy.max_body_bytes:
                 body = None
-            answer = json.dumps(service.handle(endpoint, dict(self.headers), body),
-                                ensure_ascii=False).encode("utf-8")  # fmt: skip
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            result = service.handle(endpoint, dict(self.headers), body)
+            raw = isinstance(result, bytes)
+            answer = result if raw else json.dumps(result, ensure_ascii=False).encode("utf-8")
+            self.send_response(500 if raw else 200)
+            kind = "text/html" if raw else "application/json; charset=utf-8"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)

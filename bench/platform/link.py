@@ -1,0 +1,80 @@
+"""One side of a platform link, built from the profile's ``[platform]`` section."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bench.platform.client import TOKEN_ENDPOINT, PlatformClient
+from bench.platform.envelope import EnvelopeCodec, SeqCounter
+from bench.platform.log import MessageLog
+from bench.platform.server import Call, EnvelopeService, Policy
+from bench.platform.tokens import TokenStore
+from bench.profile import PlatformConfig
+
+
+class LinkSetupError(ValueError):
+    """The profile lacks what a link needs (one line naming the key)."""
+
+
+def host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def url_address(url: str) -> tuple[str, int, str]:
+    """Host, port and path prefix of a platform URL."""
+    parts = urllib.parse.urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.hostname or "127.0.0.1", parts.port or default, parts.path or "/"
+
+
+def codec_for(config: PlatformConfig) -> EnvelopeCodec:
+    try:
+        return EnvelopeCodec.from_config(config)
+    except ValueError as exc:
+        raise LinkSetupError(str(exc)) from None
+
+
+def _identity(config: PlatformConfig) -> tuple[str, str]:
+    if not config.operator_id or config.operator_secret is None:
+        raise LinkSetupError("[platform] needs operator_id and operator_secret")
+    return config.operator_id, config.operator_secret
+
+
+def client_for(
+    config: PlatformConfig,
+    url: str,
+    *,
+    log: MessageLog | None = None,
+    seq: SeqCounter | None = None,
+    direction: str = "bench->dut",
+) -> PlatformClient:
+    """A client calling ``url`` as the profile's operator."""
+    operator_id, secret = _identity(config)
+    return PlatformClient(
+        url, codec_for(config), operator_id, secret, timeout_s=config.timeout_s,
+        log=log or MessageLog(), direction=direction, seq=seq or SeqCounter(),
+    )  # fmt: skip
+
+
+def service_for(
+    config: PlatformConfig,
+    routes: Mapping[str, Callable[[Call], Any]],
+    *,
+    policy: Policy | None = None,
+    tokens: TokenStore | None = None,
+    log: MessageLog | None = None,
+    direction: str = "bench->dut",
+) -> EnvelopeService:
+    """A service that grants tokens to the profile's operator and serves ``routes``."""
+    operator_id, secret = _identity(config)
+    service = EnvelopeService(
+        codec_for(config), {operator_id: secret}, dict(routes),
+        tokens or TokenStore(config.token_ttl_s),
+        policy or Policy(max_body_bytes=config.max_body_bytes),
+        log or MessageLog(), direction,
+    )  # fmt: skip
+    service.routes = {TOKEN_ENDPOINT: service.token_handler, **service.routes}
+    return service

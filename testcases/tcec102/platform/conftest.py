@@ -1,0 +1,32 @@
+"""Fixtures of the tcec102.platform suite: the bench as calling platform and the rig."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO
+
+import pytest
+
+from bench.cases import Measurements
+from bench.platform.envelope import SeqCounter
+from bench.profile import Profile
+from fixtures.platform.pytest_fixtures import platform_capture, platform_seq
+from fixtures.platform.rig import PlatformRig, platform_rig
+from testcases.tcec102.platform.steps import PARTNER_ACKS, reference_platform
+
+__all__ = ["platform_capture", "platform_seq"]
+
+
+@pytest.fixture
+def rig(
+    vgi_profile: Profile,
+    measurements: Measurements,
+    platform_capture: IO[str],
+    platform_seq: SeqCounter,
+) -> Iterator[PlatformRig]:
+    """The bench's client to the DUT platform, its notification server, the reference DUT."""
+    with platform_rig(
+        vgi_profile, measurements, platform_capture, platform_seq, PARTNER_ACKS,
+        reference_platform,
+    ) as r:  # fmt: skip
+        yield r

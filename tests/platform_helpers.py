@@ -1,0 +1,65 @@
+"""Helpers of the platform tests: a [platform] profile section on fresh ports, and a run
+of several cases of a platform suite through the CLI (see tests/proof.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.ocpp_helpers import free_port
+from tests.proof import write_profile
+
+
+def platform_section(**overrides: object) -> str:
+    """``[platform]`` for the simulated reference on two free ports, with quick timers."""
+    values: dict[str, object] = {
+        "url": f"http://127.0.0.1:{free_port()}/evcs/v1/",
+        "listen": f"127.0.0.1:{free_port()}",
+        "operator_id": "VGIBENCH00000001",
+        "operator_secret": "OPERATORSECRET01",
+        "data_secret": "DATASECRET000001",
+        "data_iv": "DATASECRETIV0001",
+        "sig_secret": "SIGSECRET0000001",
+        "token_ttl_s": 2,
+        "ack_limit_s": 1.0,
+        "max_body_bytes": 65536,
+        "realtime_period_s": 0.2,
+        **overrides,
+    }
+    return "[platform]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    exit_code: int
+    results: dict[str, dict]  # case id -> its results.jsonl line
+    output: str
+
+
+def run_cases(
+    tmp: Path, suite: str, selector: str, *, faults: tuple[str, ...] = (), section: str = ""
+) -> SuiteOutcome:
+    """``vgi-bench run --suite SUITE -k SELECTOR`` against the simulated reference."""
+    profile = write_profile(tmp / "profile.toml", faults=faults,
+                            extra=section or platform_section())  # fmt: skip
+    out = tmp / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
+         "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q", "--vgi-no-pdf"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    lines = (out / "results.jsonl").read_text().splitlines() if out.exists() else []
+    results = {r["id"]: r for r in (json.loads(line) for line in lines if line.strip())}
+    return SuiteOutcome(proc.returncode, results, proc.stdout[-3000:] + proc.stderr[-3000:])
+
+
+def selector(case_ids: list[str]) -> str:
+    """-k for case ids (``TCEC.T.01`` is ``test_tcec_t01_...``)."""
+    names = []
+    for case_id in case_ids:
+        prefix, *rest = case_id.lower().split(".")
+        names.append(f"test_{prefix}_{''.join(rest)}_")
+    return " or ".join(names)

@@ -1,0 +1,78 @@
+"""Every tcec102.platform case proven both ways through the CLI: all pass against the
+conformant reference platform, and each fails, saying what it expected and what it saw,
+against every fault it is written to catch. One CLI run per fault (its cases together),
+each on its own free ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.cli import collect_cases
+from bench.suites import all_suites
+from fixtures.platform.tcec102 import TCEC102_FAULTS
+from tests.platform_helpers import run_cases, selector
+
+SUITE = "tcec102.platform"
+
+#: case id -> the faults it must catch.
+CASE_FAULTS: dict[str, tuple[str, ...]] = {
+    "TCEC.T.01": ("bad_response_signature",),
+    "TCEC.T.02": ("issues_token_to_bad_secret",),
+    "TCEC.T.03": ("accepts_unknown_operator",),
+    "TCEC.T.04": ("never_expires_tokens",),
+    "TCEC.I.01": ("drops_fields",),
+    "TCEC.I.02": ("wrong_paging",),
+    "TCEC.I.03": ("wrong_status_enum",),
+    "TCEC.I.04": ("accepts_bad_business_params",),
+    "TCEC.N.01": ("no_status_notification", "late_notifications"),
+    "TCEC.C.01": ("no_start_result",),
+    "TCEC.C.02": ("no_order_notification", "order_money_inconsistent", "ignores_stop"),
+    "TCEC.C.03": ("starts_unknown_connector",),
+    "TCEC.E.01": ("accepts_bad_signature", "wrong_ret_codes"),
+    "TCEC.E.02": ("accepts_bad_token",),
+    "TCEC.E.03": ("accepts_malformed_envelope",),
+    "TCEC.E.04": ("accepts_malformed_envelope",),
+    "TCEC.E.05": ("garbage_on_malformed_json",),
+    "TCEC.E.06": ("accepts_bad_business_params",),
+    "TCEC.E.07": ("accepts_bad_business_params",),
+    "TCEC.E.08": ("accepts_replayed_seq",),
+    "TCEC.E.09": ("accepts_oversized_body",),
+}
+
+
+def cases_of(fault: str) -> list[str]:
+    return [case_id for case_id, faults in CASE_FAULTS.items() if fault in faults]
+
+
+def test_every_case_passes_the_reference_platform(tmp_path: Path) -> None:
+    outcome = run_cases(tmp_path, SUITE, selector(list(CASE_FAULTS)))
+    verdicts = {cid: (r["verdict"], r["message"]) for cid, r in outcome.results.items()}
+    assert set(verdicts) == set(CASE_FAULTS), outcome.output
+    assert all(v == "passed" for v, _ in verdicts.values()), verdicts
+    assert outcome.exit_code == 0
+
+
+@pytest.mark.parametrize("fault", sorted(TCEC102_FAULTS))
+def test_cases_fail_against_the_fault(fault: str, tmp_path: Path) -> None:
+    ids = cases_of(fault)
+    outcome = run_cases(tmp_path, SUITE, selector(ids), faults=(fault,))
+    assert set(outcome.results) == set(ids), outcome.output
+    for case_id in ids:
+        result = outcome.results[case_id]
+        assert result["verdict"] == "failed", f"{case_id} vs {fault}: {result}"
+        assert result["message"].startswith("expected "), result["message"]
+        assert "; saw " in result["message"], result["message"]
+    assert outcome.exit_code == 1
+
+
+def test_every_case_has_a_proof() -> None:
+    rows = collect_cases([all_suites()[SUITE].path()])
+    ids = {case_id for _, case_id, _, _ in rows}
+    assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
+
+
+def test_every_fault_is_caught_by_a_case() -> None:
+    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    assert caught == set(TCEC102_FAULTS), f"no case catches {set(TCEC102_FAULTS) - caught}"
