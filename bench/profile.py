@@ -178,6 +178,7 @@ class PlatformConfig:
     signature: str = "hmac-md5"
     # Bench extensions (README, "Platform suites"):
     field_names: dict[str, str] = field(default_factory=dict, hash=False)
+    endpoints: dict[str, str] = field(default_factory=dict, hash=False)  # logical -> wire name
     sm2_public_key: str | None = None  # the peer's; derived from sig_secret when absent
     timeout_s: float = 10.0  # per HTTP exchange
     ack_limit_s: float = 5.0  # an answer or a push the bench waits for
@@ -389,6 +390,13 @@ def _field_names(value: dict[str, Any]) -> str | None:
     return None
 
 
+def _endpoint_names(value: dict[str, Any]) -> str | None:
+    for name, wire in value.items():
+        if not isinstance(wire, str) or not wire.strip() or "/" in wire:
+            return f"entry {name!r} must be an endpoint name (no '/')"
+    return None
+
+
 def _str(**kw: Any) -> _Field:
     return _Field((str,), **kw)
 
@@ -469,6 +477,7 @@ _PLATFORM = _Section(
         "cipher": _str(default="aes-128-cbc", choices=("aes-128-cbc", "sm4-cbc")),
         "signature": _str(default="hmac-md5", choices=("hmac-md5", "hmac-sm3", "sm2")),
         "field_names": _Field((dict,), default={}, check=_field_names),
+        "endpoints": _Field((dict,), default={}, check=_endpoint_names),
         "sm2_public_key": _str(default=None, check=_hex(128)),
         "timeout_s": _Field((float,), default=10.0, check=_positive, convert=float),
         "ack_limit_s": _Field((float,), default=5.0, check=_positive, convert=float),

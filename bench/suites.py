@@ -69,6 +69,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         title="T/CEC 102 interconnection (互联互通), bench as calling platform",
     ),
     Suite(
+        "gridplat.platform",
+        "testcases.gridplat.platform",
+        bench_role="grid platform",
+        dut_role="gridplat-platform",
+        title="Grid-level interaction access (bench interpretation), bench as grid platform",
+    ),
+    Suite(
         "ocpp201.csms",
         "testcases.ocpp201.csms",
         bench_role="ocpp201-cp",

@@ -63,3 +63,31 @@ def selector(case_ids: list[str]) -> str:
         prefix, *rest = case_id.lower().split(".")
         names.append(f"test_{prefix}_{''.join(rest)}_")
     return " or ".join(names)
+
+
+def cases_of(case_faults: dict[str, tuple[str, ...]], fault: str) -> list[str]:
+    return [case_id for case_id, faults in case_faults.items() if fault in faults]
+
+
+def assert_all_pass(tmp: Path, suite: str, case_faults: dict[str, tuple[str, ...]]) -> None:
+    """Every case of the proof table passes against the conformant reference."""
+    outcome = run_cases(tmp, suite, selector(list(case_faults)))
+    verdicts = {cid: (r["verdict"], r["message"]) for cid, r in outcome.results.items()}
+    assert set(verdicts) == set(case_faults), outcome.output
+    assert all(v == "passed" for v, _ in verdicts.values()), verdicts
+    assert outcome.exit_code == 0
+
+
+def assert_fault_caught(
+    tmp: Path, suite: str, case_faults: dict[str, tuple[str, ...]], fault: str
+) -> None:
+    """Every case written for ``fault`` fails against it with 'expected ...; saw ...'."""
+    ids = cases_of(case_faults, fault)
+    outcome = run_cases(tmp, suite, selector(ids), faults=(fault,))
+    assert set(outcome.results) == set(ids), outcome.output
+    for case_id in ids:
+        result = outcome.results[case_id]
+        assert result["verdict"] == "failed", f"{case_id} vs {fault}: {result}"
+        assert result["message"].startswith("expected "), result["message"]
+        assert "; saw " in result["message"], result["message"]
+    assert outcome.exit_code == 1

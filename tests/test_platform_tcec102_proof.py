@@ -12,7 +12,7 @@ import pytest
 from bench.cli import collect_cases
 from bench.suites import all_suites
 from fixtures.platform.tcec102 import TCEC102_FAULTS
-from tests.platform_helpers import run_cases, selector
+from tests.platform_helpers import assert_all_pass, assert_fault_caught
 
 SUITE = "tcec102.platform"
 
@@ -42,29 +42,13 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def cases_of(fault: str) -> list[str]:
-    return [case_id for case_id, faults in CASE_FAULTS.items() if fault in faults]
-
-
 def test_every_case_passes_the_reference_platform(tmp_path: Path) -> None:
-    outcome = run_cases(tmp_path, SUITE, selector(list(CASE_FAULTS)))
-    verdicts = {cid: (r["verdict"], r["message"]) for cid, r in outcome.results.items()}
-    assert set(verdicts) == set(CASE_FAULTS), outcome.output
-    assert all(v == "passed" for v, _ in verdicts.values()), verdicts
-    assert outcome.exit_code == 0
+    assert_all_pass(tmp_path, SUITE, CASE_FAULTS)
 
 
 @pytest.mark.parametrize("fault", sorted(TCEC102_FAULTS))
 def test_cases_fail_against_the_fault(fault: str, tmp_path: Path) -> None:
-    ids = cases_of(fault)
-    outcome = run_cases(tmp_path, SUITE, selector(ids), faults=(fault,))
-    assert set(outcome.results) == set(ids), outcome.output
-    for case_id in ids:
-        result = outcome.results[case_id]
-        assert result["verdict"] == "failed", f"{case_id} vs {fault}: {result}"
-        assert result["message"].startswith("expected "), result["message"]
-        assert "; saw " in result["message"], result["message"]
-    assert outcome.exit_code == 1
+    assert_fault_caught(tmp_path, SUITE, CASE_FAULTS, fault)
 
 
 def test_every_case_has_a_proof() -> None:

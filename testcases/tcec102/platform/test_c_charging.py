@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from bench.cases import case, check
 from bench.platform.ret import Ret
 from bench.timing import Latency
@@ -22,6 +24,7 @@ def _start(rig):
     station_id, connector_id = free_connector(rig)
     request = start_request(rig, connector_id)
     mark = rig.inbox.mark()
+    rig.extra["start_sent_at"] = time.monotonic()
     exchange = rig.call("query_start_charge", request)
     data = ok(exchange, "query_start_charge")
     conforms("start_charge", data, "query_start_charge Data")
@@ -41,7 +44,7 @@ def test_tcec_n01_status_notification(rig) -> None:
     ConnectorStatusInfo valid against connector_status_info.json.
     """
     _, connector_id, _, mark = _start(rig)
-    sent_at = rig.log.entries[-1].t if rig.log.entries else 0.0
+    sent_at = rig.extra["start_sent_at"]
     push = waited(rig, "notification_stationStatus", mark,
                   lambda d: d["ConnectorStatusInfo"]["ConnectorID"] == connector_id
                   and d["ConnectorStatusInfo"]["Status"] == STATUS_CHARGING,

@@ -1,0 +1,1 @@
+"""Grid-level vehicle-grid interaction platform suites."""

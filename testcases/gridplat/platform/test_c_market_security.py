@@ -1,0 +1,71 @@
+"""Market clearing and settlement data; the envelope's signature."""
+
+from __future__ import annotations
+
+import time
+
+from bench.cases import case, check
+from bench.platform.ret import Ret
+from bench.timing import Latency
+from testcases.gridplat.platform.steps import names, ok
+
+CLAUSE = "grid-level interaction access interface (bench interpretation): market"
+
+
+def _timed(rig, exchange):
+    rig.measurements.record("ack", Latency(round(exchange.elapsed_ms, 3),
+                                           rig.config.ack_limit_s * 1000))  # fmt: skip
+    check(exchange.elapsed_ms <= rig.config.ack_limit_s * 1000,
+          f"the acknowledgement within {rig.config.ack_limit_s:g} s",
+          f"{exchange.elapsed_ms:.0f} ms")  # fmt: skip
+
+
+@case("GP.M.01", CLAUSE, "Market clearing results are confirmed")
+def test_gp_m01_clearing(rig) -> None:
+    """Purpose: the operator platform takes the clearing result of its bids.
+
+    Steps: a clearing result for today: 96 periods of 15 min, cleared power and price.
+    Expected: 1. Ret 0 with that MarketID and ConfirmResult 0; 2. within ``ack_limit_s``.
+    """
+    day = time.strftime("%Y-%m-%d")
+    data = {"MarketID": f"VGI-MK-{day}", "TradeDate": day, "Periods": [
+        {"PeriodNo": n, "ClearedPower": 50.0, "Price": 0.35} for n in range(1, 97)]}  # fmt: skip
+    exchange = rig.call(names(rig)["clearing"], data)
+    answer = ok(exchange, "the clearing result")
+    check(answer.get("MarketID") == data["MarketID"] and answer.get("ConfirmResult") == 0,
+          f"MarketID {data['MarketID']}, ConfirmResult 0", exchange.seen())  # fmt: skip
+    _timed(rig, exchange)
+
+
+@case("GP.M.02", CLAUSE, "Settlement data are confirmed")
+def test_gp_m02_settlement(rig) -> None:
+    """Purpose: the operator platform takes the settlement of a regulation event.
+
+    Steps: settlement data: responded energy and amount.
+    Expected: 1. Ret 0 with that SettlementID and ConfirmResult 0; 2. within ``ack_limit_s``.
+    """
+    data = {"SettlementID": "VGI-SE-0001", "TradeDate": time.strftime("%Y-%m-%d"),
+            "ResponseEnergy": 12.5, "Amount": 62.5}  # fmt: skip
+    exchange = rig.call(names(rig)["settlement"], data)
+    answer = ok(exchange, "the settlement data")
+    check(answer.get("SettlementID") == data["SettlementID"] and answer.get("ConfirmResult") == 0,
+          f"SettlementID {data['SettlementID']}, ConfirmResult 0", exchange.seen())  # fmt: skip
+    _timed(rig, exchange)
+
+
+@case("GP.S.01", "T/CEC 102.4-2016 App. C (envelope reused)", "A wrong signature is refused")
+def test_gp_s01_bad_signature(rig) -> None:
+    """Purpose: the same envelope as T/CEC 102: a wrong Sig gets Ret 4001, no action.
+
+    Steps: a clearing result with the last character of Sig changed.
+    Expected: 1. Ret 4001.
+    """
+    rig.client.current_token()
+    body = rig.client.envelope({"MarketID": "VGI-MK-BAD", "TradeDate": "2026-01-01"})
+    body["Sig"] = body["Sig"][:-1] + ("0" if body["Sig"][-1] != "0" else "1")
+    sent = f"clearing result with Sig {body['Sig']} (last character changed)"
+    token = rig.client.token.value if rig.client.token else None
+    exchange = rig.client.post(names(rig)["clearing"], body, token=token, sent=sent)
+    rig.measurements.record("sent", sent)
+    rig.note("answer", exchange)
+    check(exchange.ret == Ret.SIGNATURE, f"Ret 4001 to {sent}", exchange.seen())
