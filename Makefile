@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SUITES ?= gbt27930.charger gbt27930.bms gbt27930.v2g-draft ocpp201.cp ocpp16.cp ocpp201.csms ocpp16.csms tcec102.platform gridplat.platform
+SUITES ?= gbt27930.charger gbt27930.bms gbt27930.v2g-draft ocpp201.cp ocpp16.cp ocpp201.csms ocpp16.csms tcec102.platform gridplat.platform power.charger
 TEST_WORKERS ?= 4
 # Debian packages for report.pdf (WeasyPrint needs pango, and harfbuzz-subset to embed
 # fonts quickly; a font that has Chinese) and for the PDF tests (pdftotext, pdftoppm).

@@ -78,6 +78,7 @@ __all__ = [
     "InstrumentConfig",
     "OcppConfig",
     "PlatformConfig",
+    "PowerConfig",
     "Profile",
     "ProfileError",
     "ReportConfig",
@@ -196,6 +197,17 @@ class Gbt27930Config:
 
 
 @dataclass(frozen=True)
+class PowerConfig:
+    """``[power]``: the power suite's battery and the DUT's rating (its load points)."""
+
+    rated_power_w: float = 90_000.0
+    battery_voltage_v: float = 380.0
+    internal_resistance_ohm: float = 0.05  # set on supplies that emulate it
+    watchdog_s: float = 5.0  # the supply's comm watchdog while a case runs
+    sample_period_s: float = 0.05  # analyzer polling
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """``[report]``: lab identity on the cover, the signing key, the report's language."""
 
@@ -215,6 +227,7 @@ class Profile:
     ocpp: OcppConfig | None = None
     platform: PlatformConfig | None = None
     gbt27930: Gbt27930Config = field(default_factory=Gbt27930Config)
+    power: PowerConfig = field(default_factory=PowerConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     source: str = DEFAULT_SOURCE
     raw: dict[str, Any] = field(default_factory=dict, hash=False, repr=False)
@@ -233,6 +246,7 @@ class Profile:
             "ocpp": _section_dict(self.ocpp),
             "platform": _section_dict(self.platform),
             "gbt27930": _section_dict(self.gbt27930),
+            "power": _section_dict(self.power),
             "report": _section_dict(self.report),
         }
 
@@ -493,6 +507,24 @@ _GBT27930 = _Section(
     {"edition": _str(default=DEFAULT_EDITION, choices=tuple(EDITIONS))},
 )
 
+
+def _positive_number(value: float) -> str | None:
+    return None if value > 0 else f"must be positive, got {value}"
+
+
+_POWER = _Section(
+    PowerConfig,
+    {
+        "rated_power_w": _Field((float,), default=90_000.0, check=_positive_number, convert=float),
+        "battery_voltage_v": _Field((float,), default=380.0, check=_positive_number, convert=float),
+        "internal_resistance_ohm": _Field(
+            (float,), default=0.05, check=_positive_number, convert=float
+        ),
+        "watchdog_s": _Field((float,), default=5.0, check=_positive_number, convert=float),
+        "sample_period_s": _Field((float,), default=0.05, check=_positive_number, convert=float),
+    },
+)
+
 _REPORT = _Section(
     ReportConfig,
     {
@@ -510,6 +542,7 @@ _SECTIONS: dict[str, _Section] = {
     "ocpp": _OCPP,
     "platform": _PLATFORM,
     "gbt27930": _GBT27930,
+    "power": _POWER,
     "report": _REPORT,
 }
 _REQUIRED_SECTIONS = ("dut",)

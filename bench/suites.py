@@ -48,6 +48,13 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
         title="DRAFT (not a standard): V2G discharge over GB/T 27930-2015, bench as BMS",
     ),
     Suite(
+        "power.charger",
+        "testcases.power",
+        bench_role="bms",
+        dut_role="gbt-charger",
+        title="Charger power stage (GB/T 34657.1, NB/T 33001) with supply and analyzer",
+    ),
+    Suite(
         "ocpp201.cp",
         "testcases.ocpp201.cp",
         bench_role="csms",

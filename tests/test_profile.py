@@ -89,7 +89,10 @@ def test_default_profile_loads() -> None:
     assert profile.dut.simulated is True
     assert profile.dut.faults == ()
     assert profile.can == CanConfig("virtual", "vgi-bench", 250000, {})
-    assert profile.instruments == {}
+    assert {n: i.resource for n, i in profile.instruments.items()} == {
+        "supply": "sim",
+        "analyzer": "sim",
+    }  # simulated instruments on the simulated charger's power stage
     assert profile.ocpp is not None
     assert profile.ocpp.version == "2.0.1"
     assert profile.ocpp.listen == "127.0.0.1:9000"

@@ -184,7 +184,9 @@ def expect_first(
 
     rec = capture.wait_for(name, src=src, since=since, where=match, timeout=wait)
     if rec is None:
-        text = ", ".join(f"{k}={v:#x}" for k, v in values.items())
+        text = ", ".join(
+            f"{k}={v:#x}" if isinstance(v, int) else f"{k}={v!r}" for k, v in values.items()
+        )
         fail(f"a {name}({text}) from 0x{src:02X}", f"none; {seen_summary(capture, src, since)}")
     return rec
 

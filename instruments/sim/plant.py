@@ -30,7 +30,8 @@ from typing import Any
 
 PLANT_FAULTS: Mapping[str, str] = MappingProxyType(
     {
-        "power_offset": "delivers 3 % + 0.5 A more current than commanded",
+        "power_offset": "delivers 3 % + 0.5 A more current than commanded (1 % + 1 V more "
+        "voltage in constant-voltage mode)",
         "power_slow_response": "follows a new current demand at 4 A/s instead of 100 A/s",
         "power_ripple": "2.5 % peak voltage ripple instead of 0.2 %",
         "power_poor_efficiency": "efficiency 8 points below the conformant stage",
@@ -139,7 +140,11 @@ class PowerStagePlant:
             return 0.0
         goal = self._target
         if self._cv_voltage is not None and goal > 0:
-            goal = min(goal, max(0.0, (self._cv_voltage - b.emf) / self._resistance()))
+            regulated = self._cv_voltage
+            if "power_offset" in self.faults:
+                regulated = regulated * 1.01 + 1.0
+            goal = min(goal, max(0.0, (regulated - b.emf) / self._resistance()))
+            return max(-b.source_limit, min(b.sink_limit, goal))
         if "power_offset" in self.faults and goal != 0:
             goal = goal * 1.03 + math.copysign(0.5, goal)
         return max(-b.source_limit, min(b.sink_limit, goal))

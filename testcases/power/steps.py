@@ -1,0 +1,101 @@
+"""Steps shared by the power cases: run the session at a demand, measure what came out,
+decide with the instruments' uncertainty, and say which limits are unverified."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.cases import Measurements, check, fail
+from bench.gbt27930.bms_role import BmsScript
+from bench.power import analysis
+from bench.power.sampler import Sample
+from fixtures.power.rig import PowerRig
+from instruments.calibration import Accuracy, Decision, GuardedVerdict, decide
+from testcases.gbt27930.charger.steps import BMS, first, start_charging
+
+#: How long a demand is held before its settled window is read, and that window.
+SETTLE_S, WINDOW_S = 1.5, 1.0
+CURRENT = "current@1"
+VOLTAGE = "voltage@1"
+
+
+def note_limit(measurements: Measurements, name: str, limit: dict[str, Any]) -> None:
+    """Put the limit's source on the record; unverified figures are said to be so."""
+    verified = bool(limit.get("verified", False))
+    measurements.record(f"{name}_limit_source", {
+        "clause": limit.get("clause", ""),
+        "verified": verified,
+        **({} if verified else {"note": "UNVERIFIED: " + limit.get("note", "")}),
+    })  # fmt: skip
+
+
+def begin(
+    rig: PowerRig, current_a: float, *, bdp: dict[str, Any] | None = None,
+    **values: dict[str, Any],
+) -> float:  # fmt: skip
+    """Plug in and charge at ``current_a`` (into the battery); the time CCS began."""
+    current_a = round(current_a, 1)  # BCL carries 0.1 A
+    bcl = {"current_demand": -current_a, "voltage_demand": 700.0, **values.pop("BCL", {})}
+    battery = rig.profile.power.battery_voltage_v
+    script_values = {
+        "BCP": {"max_charge_current": -400.0, "max_charge_voltage": 750.0,
+                "battery_voltage": battery},
+        "BCS": {"measured_voltage": battery},
+        "BCL": bcl, **values,
+    }  # fmt: skip
+    script = BmsScript(values=script_values)
+    if bdp is not None:  # V2G draft: discharge parameters sent with BCP
+        script.values["BDP"] = bdp
+        script.configuration_messages = ("BDP",)
+    t = start_charging(rig.can, script, settle=0.0)
+    rig.demand.append((t, current_a))
+    rig.mark(t, "CCS")
+    return t
+
+
+def demand(rig: PowerRig, current_a: float, **bcl: Any) -> float:
+    """Change the BCL demand (current into the battery); the time the new BCL went out."""
+    current_a = round(current_a, 1)  # BCL carries 0.1 A
+    rig.can.bms.set_values("BCL", current_demand=-current_a, **bcl)
+    sent = first(rig.can, "BCL", BMS, since=rig.can.capture.now() - 0.2, wait=1.0,
+                 current_demand=-current_a)  # fmt: skip
+    rig.demand.append((sent.timestamp, current_a))
+    return sent.timestamp
+
+
+def settled(rig: PowerRig, since: float, key: str = CURRENT) -> tuple[float, list[Sample]]:
+    """Wait SETTLE_S + WINDOW_S after ``since``; the mean of ``key`` over the last window."""
+    rig.can.capture.hold(max(0.0, since + SETTLE_S + WINDOW_S - rig.can.capture.now()))
+    window = rig.sampler.window(since + SETTLE_S, since + SETTLE_S + WINDOW_S)
+    value = analysis.mean(window, key)
+    if value is None:
+        fail(f"analyzer readings of {key} while the demand was held", f"{len(window)} samples")
+    return value, window
+
+
+def uncertainty(rig: PowerRig, quantity: str, reading: float) -> float:
+    """Expanded uncertainty (k=2) of an analyzer reading, from the profile's accuracy."""
+    for config in rig.profile.instruments.values():
+        if config.driver == rig.rack.analyzer().cmap.name and quantity in config.accuracy:
+            return Accuracy(*config.accuracy[quantity]).expanded(reading)
+    return 0.0
+
+
+def judged(measurements: Measurements, key: str, verdict: GuardedVerdict, unit: str,
+           what: str) -> None:  # fmt: skip
+    """Record a guard-banded verdict and fail unless it is a pass."""
+    measurements.record(key, {
+        "error": round(verdict.error, 4), "limit": verdict.limit,
+        "uncertainty_k2": round(verdict.uncertainty, 4), "decision": verdict.decision.value,
+    })  # fmt: skip
+    if verdict.decision == Decision.NOT_PROVEN:
+        fail(
+            f"{what} within ±{verdict.limit:.4g} {unit} beyond measurement doubt",
+            verdict.describe(unit) + " (guard band: the limit lies within the uncertainty)",
+        )
+    check(verdict.decision == Decision.PASS, f"{what} within ±{verdict.limit:.4g} {unit}",
+          verdict.describe(unit))  # fmt: skip
+
+
+def accuracy_verdict(error: float, limit: float, u: float) -> GuardedVerdict:
+    return decide(error, limit, u)
