@@ -29,7 +29,14 @@ def platform_section(**overrides: object) -> str:
         "realtime_period_s": 0.2,
         **overrides,
     }
-    return "[platform]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    return "[platform]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in values.items())
+
+
+def _toml(value: object) -> str:
+    """A TOML value (inline table for a dict; JSON's strings and numbers are TOML's)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,13 @@ import pytest
 from bench.cli import collect_cases
 from bench.suites import all_suites
 from fixtures.platform.tcec102 import TCEC102_FAULTS
-from tests.platform_helpers import assert_all_pass, assert_fault_caught
+from tests.platform_helpers import (
+    assert_all_pass,
+    assert_fault_caught,
+    platform_section,
+    run_cases,
+    selector,
+)
 
 SUITE = "tcec102.platform"
 
@@ -60,3 +66,24 @@ def test_every_case_has_a_proof() -> None:
 def test_every_fault_is_caught_by_a_case() -> None:
     caught = {f for faults in CASE_FAULTS.values() for f in faults}
     assert caught == set(TCEC102_FAULTS), f"no case catches {set(TCEC102_FAULTS) - caught}"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"cipher": "sm4-cbc", "signature": "hmac-sm3"},
+        {
+            "cipher": "sm4-cbc",
+            "signature": "sm2",
+            "sig_secret": "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8",
+        },
+        {"field_names": {"Ret": "ret", "Msg": "msg", "Data": "data", "Sig": "sig"}},
+    ],
+    ids=["sm4-hmac-sm3", "sm4-sm2", "lower-case-fields"],
+)
+def test_suite_passes_with_other_algorithms_and_names(overrides: dict, tmp_path: Path) -> None:
+    """Both roles take their algorithms and field names from the profile."""
+    outcome = run_cases(tmp_path, SUITE, selector(list(CASE_FAULTS)),
+                        section=platform_section(**overrides))  # fmt: skip
+    failed = {c: r["message"] for c, r in outcome.results.items() if r["verdict"] != "passed"}
+    assert len(outcome.results) == len(CASE_FAULTS) and not failed, failed or outcome.output

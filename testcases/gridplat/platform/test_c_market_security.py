@@ -62,8 +62,9 @@ def test_gp_s01_bad_signature(rig) -> None:
     """
     rig.client.current_token()
     body = rig.client.envelope({"MarketID": "VGI-MK-BAD", "TradeDate": "2026-01-01"})
-    body["Sig"] = body["Sig"][:-1] + ("0" if body["Sig"][-1] != "0" else "1")
-    sent = f"clearing result with Sig {body['Sig']} (last character changed)"
+    sig = rig.client.codec.names.Sig
+    body[sig] = body[sig][:-1] + ("0" if body[sig][-1:] != "0" else "1")
+    sent = f"clearing result with {sig} {body[sig]} (last character changed)"
     token = rig.client.token.value if rig.client.token else None
     exchange = rig.client.post(names(rig)["clearing"], body, token=token, sent=sent)
     rig.measurements.record("sent", sent)

@@ -32,6 +32,11 @@ def _prepare(rig):
     return station_id, connector_id, token(rig), start_request(rig, connector_id)
 
 
+def _changed(sig: str) -> str:
+    """The signature with its last character changed."""
+    return sig[:-1] + ("0" if sig[-1:] != "0" else "1")
+
+
 def _post_bad(rig, body=None, *, raw=None, bearer=None, sent=""):
     """POST a bad request; the exchange."""
     return rig.client.post(ENDPOINT, body, raw=raw, token=bearer, sent=sent)
@@ -45,10 +50,9 @@ def test_tcec_e01_bad_signature(rig) -> None:
     Expected: 1. Ret 4001; 2. no charge started.
     """
     station_id, connector_id, value, request = _prepare(rig)
-    body = rig.client.envelope(request)
-    sig = body["Sig"]
-    body["Sig"] = sig[:-1] + ("0" if sig[-1] != "0" else "1")
-    sent = f"query_start_charge with Sig {body['Sig']} (last character changed)"
+    body, n = rig.client.envelope(request), rig.client.codec.names
+    body[n.Sig] = _changed(body[n.Sig])
+    sent = f"query_start_charge with {n.Sig} {body[n.Sig]} (last character changed)"
     refused(rig, _post_bad(rig, body, bearer=value, sent=sent), Refusal((Ret.SIGNATURE,)), sent)
     not_charging(rig, station_id, connector_id, "a wrong signature")
 
@@ -77,9 +81,9 @@ def test_tcec_e03_missing_field(rig) -> None:
     Expected: 1. Ret 4003 (缺少必需参数); 2. no charge started.
     """
     station_id, connector_id, value, request = _prepare(rig)
-    body = rig.client.envelope(request)
-    del body["Seq"]
-    sent = "query_start_charge envelope without Seq"
+    body, n = rig.client.envelope(request), rig.client.codec.names
+    del body[n.Seq]
+    sent = f"query_start_charge envelope without {n.Seq}"
     refused(rig, _post_bad(rig, body, bearer=value, sent=sent), Refusal((Ret.POST_PARAMS,)), sent)
     not_charging(rig, station_id, connector_id, "a missing field")
 
@@ -92,9 +96,9 @@ def test_tcec_e04_wrong_types(rig) -> None:
     Expected: 1. Ret 4003; 2. no charge started.
     """
     station_id, connector_id, value, request = _prepare(rig)
-    body = rig.client.envelope(request)
-    body["TimeStamp"], body["Seq"] = int(body["TimeStamp"]), int(body["Seq"])
-    sent = f"query_start_charge with TimeStamp {body['TimeStamp']} and Seq {body['Seq']} as numbers"
+    body, n = rig.client.envelope(request), rig.client.codec.names
+    body[n.TimeStamp], body[n.Seq] = int(body[n.TimeStamp]), int(body[n.Seq])
+    sent = f"query_start_charge with TimeStamp {body[n.TimeStamp]}, Seq {body[n.Seq]} as numbers"
     refused(rig, _post_bad(rig, body, bearer=value, sent=sent), Refusal((Ret.POST_PARAMS,)), sent)
     not_charging(rig, station_id, connector_id, "wrong types")
 
@@ -161,7 +165,8 @@ def test_tcec_e08_replayed_seq(rig) -> None:
     stop = rig.client.call("query_stop_charge", {"StartChargeSeq": request["StartChargeSeq"],
                                                  "ConnectorID": connector_id})  # fmt: skip
     rig.note("stop", stop)
-    sent = f"query_start_charge replayed (TimeStamp {body['TimeStamp']}, Seq {body['Seq']})"
+    n = rig.client.codec.names
+    sent = f"query_start_charge replayed (TimeStamp {body[n.TimeStamp]}, Seq {body[n.Seq]})"
     refused(rig, _post_bad(rig, body, bearer=value, sent=sent), REPLAY_REFUSAL, sent)
     not_charging(rig, station_id, connector_id, "the replay")
 
