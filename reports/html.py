@@ -13,6 +13,7 @@ come from ``reports/data/labels.toml`` in the profile's ``[report] language``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -41,6 +42,7 @@ VERDICTS = ("passed", "failed", "error", "skipped")
 REPORT_NAME = "report.html"
 _MAX_DEPTH = 4  # nesting shown for measurements; deeper values are shown as JSON
 _MAX_ITEMS = 50  # list items shown for one measurement
+_MAX_PLOT_BYTES = 2_000_000  # a plot embedded in the report
 _SHORT_MESSAGE = 500  # characters of a passed/skipped case's message
 LANGUAGES = ("en", "zh-CN")
 _EXPECTED_SEEN = re.compile(r"expected (?P<expected>.*?); saw (?P<seen>.*)", re.DOTALL)
@@ -155,7 +157,37 @@ def _elapsed(started: Any, finished: Any) -> str | None:
 # --------------------------------------------------------------------------- model
 
 
-def _case(raw: Any, index: int) -> dict[str, Any]:
+def _plots(measurements: Any, base_dir: Path | None) -> list[str]:
+    """The case's plot (``evidence.plot``, a PNG in the run directory) as a data: URI, so
+    the report stays self-contained; anything missing, outside the run or too big is left
+    out (the file itself is still signed with the run)."""
+    evidence = _mapping(_mapping(measurements).get("evidence"))
+    name = evidence.get("plot")
+    if base_dir is None or not isinstance(name, str):
+        return []
+    path = (base_dir / name).resolve()
+    try:
+        path.relative_to(base_dir.resolve())
+        data = path.read_bytes() if path.stat().st_size <= _MAX_PLOT_BYTES else b""
+    except (ValueError, OSError):
+        return []
+    if not data.startswith(b"\x89PNG"):
+        return []
+    return ["data:image/png;base64," + base64.b64encode(data).decode("ascii")]
+
+
+def _instruments(raw_cases: Any) -> list[dict[str, str]]:
+    """Every instrument named in any case's ``instruments`` measurement, once."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for raw in raw_cases:
+        listed = _mapping(_mapping(raw).get("measurements")).get("instruments")
+        for entry in listed if isinstance(listed, list) else []:
+            item = {str(k): _text(v) for k, v in _mapping(entry).items()}
+            seen.setdefault((item.get("instrument", ""), item.get("serial", "")), item)
+    return list(seen.values())
+
+
+def _case(raw: Any, index: int, base_dir: Path | None = None) -> dict[str, Any]:
     case = _mapping(raw)
     verdict = str(case.get("verdict") or "unknown").lower()
     message = case.get("message")
@@ -188,6 +220,7 @@ def _case(raw: Any, index: int) -> dict[str, Any]:
         "message_full": full,
         "duration": _duration(case.get("duration_s")),
         "measurements": rows,
+        "plots": _plots(measurements, base_dir),
     }
 
 
@@ -275,12 +308,14 @@ def _identity(value: Any, first: tuple[str, ...]) -> list[tuple[str, dict[str, A
     return [(str(k), _node(data[k], 1)) for k in keys]
 
 
-def _context(summary: Mapping[str, Any], signature: Mapping[str, Any] | None) -> dict[str, Any]:
+def _context(
+    summary: Mapping[str, Any], signature: Mapping[str, Any] | None, base_dir: Path | None = None
+) -> dict[str, Any]:
     summary = _mapping(summary)
     raw_cases = summary.get("cases")
     if not isinstance(raw_cases, (list, tuple)):
         raw_cases = []
-    cases = [_case(c, i) for i, c in enumerate(raw_cases)]
+    cases = [_case(c, i, base_dir) for i, c in enumerate(raw_cases)]
     totals = _totals(summary, cases)
     bench = _mapping(summary.get("bench"))
     profile = summary.get("profile")
@@ -318,20 +353,26 @@ def _context(summary: Mapping[str, Any], signature: Mapping[str, Any] | None) ->
         "total": len(cases),
         "suites": _suites(cases),
         "signature": _mapping(signature),
+        "instruments": _instruments(raw_cases),
     }
 
 
 # --------------------------------------------------------------------------- API
 
 
-def render_report(summary: dict[str, Any], *, signature: Mapping[str, Any] | None = None) -> str:
+def render_report(
+    summary: dict[str, Any],
+    *,
+    signature: Mapping[str, Any] | None = None,
+    base_dir: Path | None = None,
+) -> str:
     """The report page for one run's summary (the ``summary.json`` dict).
 
     ``signature`` is :meth:`reports.signing.Signer.describe` of the key that will sign
     the run, printed on the report (the signature itself is made after the report).
     """
     template = _environment().get_template("report.html.j2")
-    return template.render(**_context(summary, signature))
+    return template.render(**_context(summary, signature, base_dir))
 
 
 def write_report(
@@ -342,6 +383,7 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_NAME
     partial = path.with_name(f".{REPORT_NAME}.tmp")
-    partial.write_text(render_report(summary, signature=signature), encoding="utf-8")
+    page = render_report(summary, signature=signature, base_dir=out_dir)
+    partial.write_text(page, encoding="utf-8")
     os.replace(partial, path)  # a reader never sees half a report
     return path

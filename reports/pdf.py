@@ -21,13 +21,18 @@ __all__ = ["PDF_NAME", "render_pdf", "write_pdf"]
 PDF_NAME = "report.pdf"
 
 
-def render_pdf(summary: dict[str, Any], *, signature: Mapping[str, Any] | None = None) -> bytes:
+def render_pdf(
+    summary: dict[str, Any],
+    *,
+    signature: Mapping[str, Any] | None = None,
+    base_dir: Path | None = None,
+) -> bytes:
     """The PDF bytes of the report of one run's summary."""
     import weasyprint  # here, not at the top: optional at run time (system pango)
 
     for name in ("weasyprint", "fontTools"):  # font subsetting chatter, not our news
         logging.getLogger(name).setLevel(logging.ERROR)
-    page = render_report(summary, signature=signature)
+    page = render_report(summary, signature=signature, base_dir=base_dir)
     # base_url: the report loads nothing, and must not resolve anything from the cwd.
     return weasyprint.HTML(string=page, base_url="about:blank").write_pdf()
 
@@ -40,6 +45,6 @@ def write_pdf(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / PDF_NAME
     partial = path.with_name(f".{PDF_NAME}.tmp")
-    partial.write_bytes(render_pdf(summary, signature=signature))
+    partial.write_bytes(render_pdf(summary, signature=signature, base_dir=out_dir))
     os.replace(partial, path)
     return path

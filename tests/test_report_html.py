@@ -233,3 +233,26 @@ def test_write_report(tmp_path: Path) -> None:
     assert text.startswith("<!DOCTYPE html>")
     assert "CH-CRM-002" in text
     assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+
+
+def test_plots_embedded_and_instruments_listed(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "plots").mkdir()
+    fig = plt.figure(figsize=(2, 1))
+    fig.savefig(tmp_path / "plots" / "PS.4102.png")
+    plt.close(fig)
+    summary = sample_summary()
+    summary["cases"][0]["measurements"] = {
+        "evidence": {"plot": "plots/PS.4102.png"},
+        "instruments": [{"instrument": "analyzer", "driver": "yokogawa-wt", "serial": "91M1",
+                         "calibrated": "2026-01-01", "due": "2027-01-01", "status": "valid"}],
+    }  # fmt: skip
+    summary["cases"][1]["measurements"] = {"evidence": {"plot": "../../etc/passwd"}}
+    page = write_report(summary, tmp_path).read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 1  # outside the run: left out
+    assert "Instruments and calibration" in page and "91M1" in page
+    assert 'src="http' not in page
