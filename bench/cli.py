@@ -105,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="a .asc, .blf, .log, .trc or .csv log (or .gz of one)")
     check.add_argument("--json", action="store_true", help="one JSON document")
     _edition_option(check)
+
+    load = sub.add_parser("load", help="N simulated OCPP charge points against the CSMS")
+    load.add_argument("--cp", type=_count, required=True, metavar="N")
+    load.add_argument("--profile", metavar="FILE")
+    load.add_argument("--duration", type=float, default=10.0, metavar="S")
+    load.add_argument("--interval", type=float, default=1.0, metavar="S", help="per charge point")
+    load.add_argument("--id-prefix", default="VGI_LOAD_", help="charge point ids: PREFIX00000..")
+    load.add_argument("--json", action="store_true", help="one JSON document")
     return parser
 
 
@@ -512,6 +520,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    """N simulated OCPP charge points against the profile's CSMS (bench/ocpp/load_cli.py)."""
+    from bench.ocpp.load_cli import cmd_load as run_load_command
+
+    return run_load_command(args)
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -523,6 +538,7 @@ COMMANDS = {
     "dbc": cmd_dbc,
     "trace": cmd_trace,
     "check": cmd_check,
+    "load": cmd_load,
 }
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ def run_ocpp_case(
                            or "security_profile = 3" in security)  # fmt: skip
     return run_case(
         tmp_path, suite, "test_" + case_id.lower(), faults=faults, timeout=120,
-        extra=section + security,
+        extra=section + security, pytest_args=("--vgi-no-pdf",),
     )  # fmt: skip
 
 
@@ -52,3 +52,27 @@ def security_keys(directory, profile: int, password: str = "vgi-test-password-00
         f'security_profile = {profile}\npassword = "{password}"\nca_cert = "{ca.cert}"\n'
         f'cert = "{leaf.cert}"\nkey = "{leaf.key}"\n'
     )
+
+
+def run_ocpp_suite(tmp_path, suite: str, version: str) -> tuple[int, dict[str, dict], str]:
+    """A whole OCPP suite through the CLI against the conformant reference DUT, once:
+    (exit code, case id -> result line, output). One run proves every case's passing side
+    (each verdict is its own line in results.jsonl) at the cost of one CLI start."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.proof import write_profile
+
+    profile = write_profile(
+        tmp_path / "profile.toml", extra=ocpp_section(version, csms_port=free_port())
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
+         "--out", str(out), "--", "-p", "no:randomly", "-q", "--vgi-no-pdf"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    lines = (out / "results.jsonl").read_text().splitlines() if out.exists() else []
+    results = {r["id"]: r for r in (json.loads(line) for line in lines if line.strip())}
+    return proc.returncode, results, proc.stdout[-3000:] + proc.stderr[-3000:]

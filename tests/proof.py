@@ -54,6 +54,7 @@ def run_case(
     simulated: bool = True,
     timeout: float = 300,
     extra: str = "",
+    pytest_args: tuple[str, ...] = (),
 ) -> Outcome:
     """``vgi-bench run --suite SUITE -k SELECTOR`` with a fresh profile and out dir."""
     profile = write_profile(
@@ -63,7 +64,7 @@ def run_case(
     proc = subprocess.run(
         [
             sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
-            "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q",
+            "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q", *pytest_args,
         ],
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip

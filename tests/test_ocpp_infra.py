@@ -151,3 +151,21 @@ def test_list_faults_and_unknown_fault() -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "unknown fault 'nope'" in bad.stderr
+
+
+def test_load_command_against_the_reference_csms(tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text(
+        '[dut]\nvendor = "v"\nmodel = "m"\nserial = "s"\nfirmware = "f"\nsimulated = true\n'
+        + ocpp_section(csms_port=free_port()),
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "load", "--cp", "5", "--duration", "1",
+         "--interval", "0.5", "--profile", str(profile), "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["connected"] == 5 and summary["errors"] == 0 and summary["timeouts"] == 0
+    assert summary["response_ms"]["Heartbeat"]["count"] >= 5

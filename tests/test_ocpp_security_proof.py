@@ -1,6 +1,6 @@
 """The security cases (block A) proven both ways with a throwaway PKI (``cryptography``):
-security profile 1 (Basic auth over ws://) and 2 (TLS + Basic auth) for the charge-point
-and CSMS suites, each run on its own ports."""
+security profiles 1 (Basic auth over ws://), 2 (TLS + Basic auth) and 3 (mutual TLS), for
+the charge-point and CSMS suites, each run on its own ports."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ SECURITY_CASE_FAULTS: dict[tuple[str, str, int], tuple[str, ...]] = {
     ("ocpp201.cp", "TC_A_05_CS", 2): ("accepts_any_server_cert",),
     ("ocpp201.csms", "TC_A_02_CSMS", 1): ("ignores_username",),
     ("ocpp201.csms", "TC_A_03_CSMS", 2): ("accepts_any_password",),
+    ("ocpp201.cp", "TC_A_07_CS", 3): ("no_client_cert",),
+    ("ocpp201.csms", "TC_A_08_CSMS", 3): ("accepts_any_client_cert",),
 }
 
 

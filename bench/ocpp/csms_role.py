@@ -63,6 +63,7 @@ class BenchCsms:
         policy: RpcPolicy | None = None,
         security: Security | None = None,
         auth_check: Callable[[str | None, str], str | None] | None = None,
+        verify_client: bool = True,
     ) -> None:
         """``handlers`` builds the ``@on`` handler object (default: the version's bench
         handlers); ``policy`` is the OCPP-J error handling (a reference CSMS's faults);
@@ -79,6 +80,7 @@ class BenchCsms:
         self.policy = policy
         self.security = security or Security()
         self.auth_check = auth_check or self.security.check_basic_auth
+        self.verify_client = verify_client
         self.sessions: list[OcppSession] = []
         self.attempts: list[Attempt] = []
         self._server: Server | None = None
@@ -86,8 +88,9 @@ class BenchCsms:
     # ------------------------------------------------------------------ async side
 
     async def _start(self) -> None:
+        tls = self.security.server_ssl(verify_client=self.verify_client)
         self._server = await serve(
-            self._connection, self.host, self.port, ssl=self.security.server_ssl(),
+            self._connection, self.host, self.port, ssl=tls,
             subprotocols=[subprotocol(self.version)], ping_interval=None,
             process_request=self._check_request,
         )  # fmt: skip

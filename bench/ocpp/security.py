@@ -51,25 +51,27 @@ class Security:
         token = base64.b64encode(f"{self.charge_point_id}:{self.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
-    def client_ssl(self) -> ssl.SSLContext | None:
+    def client_ssl(self, *, client_cert: bool = True) -> ssl.SSLContext | None:
+        """TLS for wss:// (profiles 2, 3); the client certificate from profile 3 on."""
         if self.profile < 2:
             return None
         ctx = ssl.create_default_context(cafile=self.ca_cert)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if self.profile >= 3 and self.cert and self.key:
+        if client_cert and self.profile >= 3 and self.cert and self.key:
             ctx.load_cert_chain(self.cert, self.key)
         return ctx
 
     # ------------------------------------------------------------------ server side
 
-    def server_ssl(self) -> ssl.SSLContext | None:
+    def server_ssl(self, *, verify_client: bool = True) -> ssl.SSLContext | None:
+        """TLS for the listening side; client certificates required from profile 3 on."""
         if self.profile < 2:
             return None
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         if self.cert and self.key:
             ctx.load_cert_chain(self.cert, self.key)
-        if self.profile >= 3:
+        if self.profile >= 3 and verify_client:
             ctx.verify_mode = ssl.CERT_REQUIRED
             ctx.load_verify_locations(self.ca_cert)
         return ctx

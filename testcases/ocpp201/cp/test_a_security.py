@@ -60,3 +60,21 @@ def test_tc_a_05_cs(rig: CpRig, measurements: Measurements, tmp_path: Path) -> N
     if attempt is not None:
         fail("no connection to a CSMS with an untrusted certificate",
              f"websocket upgrade request over {attempt.tls} ({attempt.path})")  # fmt: skip
+
+
+@case("TC_A_07_CS", clause("A00 Security profile 3 (TLS client certificate)", "TC_A_07_CS"),
+      "TLS - Client-side certificate - valid certificate")  # fmt: skip
+def test_tc_a_07_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: with security profile 3 the station authenticates with its certificate.
+
+    Expected: a TLS (>= 1.2) connection on which the station presented a client
+    certificate the bench's CA verifies, and the websocket upgrade (A00).
+    """
+    _needs(rig, 3)
+    rig.start_dut()
+    attempt = rig.wait_attempt(10)
+    if attempt is None:
+        fail("a TLS connection with a client certificate the CA verifies, within 10 s",
+             "no websocket upgrade (TLS handshake refused)")  # fmt: skip
+    measurements.record("tls", attempt.tls)
+    check(attempt.tls in ("TLSv1.2", "TLSv1.3"), "TLS 1.2 or 1.3", f"{attempt.tls}")

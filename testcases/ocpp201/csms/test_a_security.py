@@ -6,10 +6,13 @@ bench connects with deliberately wrong credentials; the CSMS must refuse the upg
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench.cases import Measurements, case, fail
 from bench.ocpp.cp_role import BenchChargePoint
+from bench.ocpp.pki import make_leaf
 from fixtures.ocpp.csms_rig import CsmsRig
 from testcases.ocpp201.csms.test_csms import clause
 
@@ -56,3 +59,15 @@ def test_tc_a_03_csms(rig: CsmsRig, measurements: Measurements) -> None:
     """Purpose: Basic auth with a wrong password is refused (A00)."""
     _needs_basic_auth(rig)
     _expect_refused(rig, "a wrong password", password="vgi-bench-wrong-password")
+
+
+@case("TC_A_08_CSMS", clause("A00 Security profile 3 (TLS client certificate)", "TC_A_08_CSMS"),
+      "TLS - Client-side certificate - Invalid certificate")  # fmt: skip
+def test_tc_a_08_csms(rig: CsmsRig, measurements: Measurements, tmp_path: Path) -> None:
+    """Purpose: with security profile 3 the CSMS refuses a client certificate no trusted CA
+    signed (A00). Steps: connect with a throwaway self-signed certificate."""
+    if rig.cp.security.profile != 3:
+        pytest.skip(f"needs [ocpp] security_profile 3, the profile has {rig.cp.security.profile}")
+    rogue = make_leaf(tmp_path / "rogue", "rogue", rig.cp.security.charge_point_id)
+    _expect_refused(rig, "a self-signed client certificate", cert=str(rogue.cert),
+                    key=str(rogue.key))  # fmt: skip
