@@ -177,7 +177,9 @@ class PlatformConfig:
     sig_secret: str | None = None
     cipher: str = "aes-128-cbc"
     signature: str = "hmac-md5"
-    # Bench extensions (README, "Platform suites"):
+    # Bench extensions (README, "The platform suites"):
+    peer_operator_id: str | None = None  # the DUT's identity when it calls the bench
+    peer_operator_secret: str | None = None  # (default: operator_id / operator_secret)
     field_names: dict[str, str] = field(default_factory=dict, hash=False)
     endpoints: dict[str, str] = field(default_factory=dict, hash=False)  # logical -> wire name
     sm2_public_key: str | None = None  # the peer's; derived from sig_secret when absent
@@ -490,6 +492,8 @@ _PLATFORM = _Section(
         "sig_secret": _str(default=None),
         "cipher": _str(default="aes-128-cbc", choices=("aes-128-cbc", "sm4-cbc")),
         "signature": _str(default="hmac-md5", choices=("hmac-md5", "hmac-sm3", "sm2")),
+        "peer_operator_id": _str(default=None, check=_non_empty),
+        "peer_operator_secret": _str(default=None),
         "field_names": _Field((dict,), default={}, check=_field_names),
         "endpoints": _Field((dict,), default={}, check=_endpoint_names),
         "sm2_public_key": _str(default=None, check=_hex(128)),

@@ -42,7 +42,9 @@ def test_regulation_command_reaches_the_charger_output() -> None:
     grid_listen = f"127.0.0.1:{grid_port}"
     inbox = Inbox()
     grid = PlatformHttpServer(
-        service_for(config, inbox_routes(inbox, grid_acks({}))), "127.0.0.1", grid_port
+        service_for(config, inbox_routes(inbox, grid_acks({})), direction="dut->bench"),
+        "127.0.0.1",
+        grid_port,
     ).start()
     try:
         _regulate(profile, config, platform_port, grid_listen)

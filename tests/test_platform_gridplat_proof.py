@@ -12,7 +12,13 @@ import pytest
 from bench.cli import collect_cases
 from bench.suites import all_suites
 from fixtures.platform.gridplat import GRIDPLAT_FAULTS
-from tests.platform_helpers import assert_all_pass, assert_fault_caught
+from tests.platform_helpers import (
+    assert_all_pass,
+    assert_fault_caught,
+    platform_section,
+    run_cases,
+    selector,
+)
 
 SUITE = "gridplat.platform"
 
@@ -48,3 +54,12 @@ def test_every_case_has_a_proof() -> None:
 def test_every_fault_is_caught_by_a_case() -> None:
     caught = {f for faults in CASE_FAULTS.values() for f in faults}
     assert caught == set(GRIDPLAT_FAULTS), f"no case catches {set(GRIDPLAT_FAULTS) - caught}"
+
+
+def test_suite_passes_with_the_dut_under_its_own_identity(tmp_path: Path) -> None:
+    """The DUT's pushes come under [platform] peer_operator_id, not the bench's."""
+    section = platform_section(peer_operator_id="VGIDUTOPER000001",
+                               peer_operator_secret="DUTOPSECRET00001")  # fmt: skip
+    outcome = run_cases(tmp_path, SUITE, selector(list(CASE_FAULTS)), section=section)
+    failed = {c: r["message"] for c, r in outcome.results.items() if r["verdict"] != "passed"}
+    assert len(outcome.results) == len(CASE_FAULTS) and not failed, failed or outcome.output

@@ -45,6 +45,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TCEC.E.07": ("accepts_bad_business_params",),
     "TCEC.E.08": ("accepts_replayed_seq",),
     "TCEC.E.09": ("accepts_oversized_body",),
+    "TCEC.E.10": ("token_not_bound_to_operator",),
 }
 
 

@@ -37,9 +37,12 @@ def codec_for(config: PlatformConfig) -> EnvelopeCodec:
         raise LinkSetupError(str(exc)) from None
 
 
-def _identity(config: PlatformConfig) -> tuple[str, str]:
+def _identity(config: PlatformConfig, peer: bool = False) -> tuple[str, str]:
+    """The bench's operator identity, or (``peer``) the DUT's when it calls the bench."""
     if not config.operator_id or config.operator_secret is None:
         raise LinkSetupError("[platform] needs operator_id and operator_secret")
+    if peer and config.peer_operator_id:
+        return config.peer_operator_id, config.peer_operator_secret or config.operator_secret
     return config.operator_id, config.operator_secret
 
 
@@ -51,8 +54,8 @@ def client_for(
     seq: SeqCounter | None = None,
     direction: str = "bench->dut",
 ) -> PlatformClient:
-    """A client calling ``url`` as the profile's operator."""
-    operator_id, secret = _identity(config)
+    """A client calling ``url`` as the profile's operator (as the DUT for ``dut->bench``)."""
+    operator_id, secret = _identity(config, peer=direction == "dut->bench")
     return PlatformClient(
         url, codec_for(config), operator_id, secret, timeout_s=config.timeout_s,
         log=log or MessageLog(), direction=direction, seq=seq or SeqCounter(),
@@ -68,8 +71,9 @@ def service_for(
     log: MessageLog | None = None,
     direction: str = "bench->dut",
 ) -> EnvelopeService:
-    """A service that grants tokens to the profile's operator and serves ``routes``."""
-    operator_id, secret = _identity(config)
+    """A service that grants tokens to the caller (the bench's operator, or for
+    ``dut->bench`` the DUT's) and serves ``routes``."""
+    operator_id, secret = _identity(config, peer=direction == "dut->bench")
     service = EnvelopeService(
         codec_for(config), {operator_id: secret}, dict(routes),
         tokens or TokenStore(config.token_ttl_s),

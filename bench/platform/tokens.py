@@ -27,6 +27,7 @@ class TokenStore:
 
     ttl_s: int
     expire: bool = True  # False: tokens never expire (a fault of the reference)
+    bind_operator: bool = True  # False: any operator may use any token (a fault)
     clock: Callable[[], float] = time.monotonic
     _tokens: dict[str, Token] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -45,7 +46,7 @@ class TokenStore:
             token = self._tokens.get(value)
         if token is None:
             return "unknown token"
-        if token.operator_id != operator_id:
+        if self.bind_operator and token.operator_id != operator_id:
             return f"token of {token.operator_id}, not {operator_id}"
         if self.expire and token.remaining(self.clock()) <= 0:
             return "token expired"

@@ -195,3 +195,20 @@ def test_tcec_e09_oversized_body(rig) -> None:
     after = rig.client.query_token()
     rig.note("after", after)
     check(after.ret == Ret.OK, "the platform answering after the oversized body", after.seen())
+
+
+@case("TCEC.E.10", "T/CEC 102.4-2016 §5", "A token used under another OperatorID is refused")
+def test_tcec_e10_wrong_operator(rig) -> None:
+    """Purpose: a token is the operator's it was granted to, not anyone's.
+
+    Steps: query_token as the profile's operator; query_start_charge with that token but
+    OperatorID ``000000000`` in the envelope (signed with the profile's secrets).
+    Expected: 1. Ret 4002 (4001 or 4003 also taken: the platform may hold no secrets for
+    that operator; bench interpretation); 2. no charge started.
+    """
+    station_id, connector_id, value, request = _prepare(rig)
+    body = rig.client.envelope(request, operator_id="000000000")
+    sent = "query_start_charge as OperatorID '000000000' with the profile operator's token"
+    refusal = Refusal((Ret.TOKEN, Ret.SIGNATURE, Ret.POST_PARAMS), "bench interpretation")
+    refused(rig, _post_bad(rig, body, bearer=value, sent=sent), refusal, sent)
+    not_charging(rig, station_id, connector_id, "a token of another operator")
