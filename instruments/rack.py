@@ -66,7 +66,7 @@ class InstrumentRack:
         limits = SafetyLimits.from_profile(config.limits)
         resource = config.resource
         if resource == SIM_RESOURCE:
-            resource = self._simulate(name, cmap)
+            resource = self._simulate(name, cmap, config)
         link = Link(self._transport(cmap, resource), cmap, CommandGuard(cmap, limits), name)
         self._links.append(link)
         if cmap.kind == "supply":
@@ -76,7 +76,7 @@ class InstrumentRack:
         else:
             self.relays[name] = RelayBoard(link, config.channels, name)
 
-    def _simulate(self, name: str, cmap: CommandMap) -> str:
+    def _simulate(self, name: str, cmap: CommandMap, config: InstrumentConfig) -> str:
         if self.plant is None:
             raise InstrumentError(f"{name}: resource 'sim' needs a simulated power stage")
         if cmap.kind == "supply":
@@ -84,7 +84,7 @@ class InstrumentRack:
         elif cmap.kind == "analyzer":
             sim = SimulatedAnalyzer(cmap, self.plant)
         else:
-            sim = SimulatedRelayBoard(cmap)
+            sim = SimulatedRelayBoard(cmap, _wiring(config, self.plant))
         server = ScpiServer(sim, cmap.link.get("read_termination", "\n")).start()
         self._servers.append(server)
         self.simulators[name] = sim
@@ -152,6 +152,22 @@ class InstrumentRack:
         for server in self._servers:
             server.stop()
         self._servers.clear()
+
+
+#: Relay channel names the simulated board wires to the plant: the E-stop input, and
+#: insulation-fault resistors (``resistors_ohm = { imd_fault = 37500 }`` in the profile).
+def _wiring(config: InstrumentConfig, plant: PowerStagePlant) -> Any:
+    names = {number: name for name, number in config.channels.items()}
+    resistors = dict(config.options.get("resistors_ohm", {}))
+
+    def on_change(channel: int, closed: bool) -> None:
+        name = names.get(channel, "")
+        if name == "estop":
+            plant.set_estop(closed)
+        elif name in resistors:
+            plant.connect_resistor(name, float(resistors[name]) if closed else None)
+
+    return on_change
 
 
 class _Terminated(SystemExit):

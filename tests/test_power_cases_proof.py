@@ -33,6 +33,11 @@ resource = "sim"
 serial = "T-WT"
 calibration_due = 2099-12-31
 accuracy = { voltage = [0.0005, 0.1], current = [0.0005, 0.05], power = [0.001, 10.0] }
+[instruments.relay]
+driver = "relay-ascii"
+resource = "sim"
+channels = { estop = 1, imd_fault = 2, imd_warning = 3 }
+resistors_ohm = { imd_fault = 37500, imd_warning = 225000 }
 [power]
 rated_power_w = 90000
 battery_voltage_v = 380.0
@@ -46,6 +51,8 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "PS.Q01": ("power_ripple",),
     "PS.Q02": ("power_poor_efficiency", "power_poor_pf"),
     "PS.V01": ("power_offset",),
+    "PS.2501": ("power_imd_blind",),
+    "PS.E01": ("power_estop_unwired",),
 }
 
 

@@ -92,6 +92,7 @@ def test_default_profile_loads() -> None:
     assert {n: i.resource for n, i in profile.instruments.items()} == {
         "supply": "sim",
         "analyzer": "sim",
+        "relay": "sim",
     }  # simulated instruments on the simulated charger's power stage
     assert profile.ocpp is not None
     assert profile.ocpp.version == "2.0.1"

@@ -37,6 +37,8 @@ PLANT_FAULTS: Mapping[str, str] = MappingProxyType(
         "power_poor_efficiency": "efficiency 8 points below the conformant stage",
         "power_poor_pf": "power factor 0.90 at every load",
         "power_no_decay": "ramps the current down at 10 A/s after a stop instead of 300 A/s",
+        "power_imd_blind": "the insulation monitor does not see an injected fault resistance",
+        "power_estop_unwired": "the emergency-stop input is not wired to the control",
     }
 )
 
@@ -103,6 +105,8 @@ class PowerStagePlant:
         self._integrating = False
         self._energy = [0.0, 0.0]  # Wh into / out of the battery
         self.commands: list[tuple[float, Any]] = []
+        self._insulation: dict[str, float] = {}  # relay channel -> resistor switched in
+        self.estop = False
 
     # -- inputs ----------------------------------------------------------------------
     def command(self, command: Any) -> None:
@@ -121,6 +125,26 @@ class PowerStagePlant:
             self._advance()
             for name, value in changes.items():
                 setattr(self.battery, name, value)
+
+    def connect_resistor(self, name: str, ohm: float | None) -> None:
+        """An insulation-fault resistor switched between DC+ and PE (None: switched out)."""
+        with self._lock:
+            if ohm is None:
+                self._insulation.pop(name, None)
+            else:
+                self._insulation[name] = ohm
+
+    def insulation_ohm(self) -> float:
+        """What the charger's insulation monitor sees: the parallel of what is switched in."""
+        with self._lock:
+            if not self._insulation or "power_imd_blind" in self.faults:
+                return math.inf
+            return 1.0 / sum(1.0 / r for r in self._insulation.values())
+
+    def set_estop(self, pressed: bool) -> None:
+        """The DUT's emergency-stop input (a relay of the fault-injection board)."""
+        with self._lock:
+            self.estop = pressed and "power_estop_unwired" not in self.faults
 
     def integration(self, action: str) -> None:
         with self._lock:

@@ -265,3 +265,108 @@ def test_psv01_v2g_discharge(v2g_rig: PowerRig, measurements: Measurements,
         check(theirs is not None and ours > 0 and abs(theirs - ours) <= lim["energy_rel"] * ours,
               f"analyzer energy {name} within {lim['energy_rel']:.0%} of the integrated U x I "
               f"({ours:.2f} Wh)", f"{theirs} Wh")  # fmt: skip
+
+
+def _relay(rig: PowerRig, *channels: str):
+    """The fault-injection board with ``channels`` (the case skips without one)."""
+    import pytest
+
+    for relay in rig.rack.relays.values():
+        if all(c in relay.channels for c in channels):
+            return relay
+    pytest.skip(f"needs a relay board with channels {', '.join(channels)} in the profile")
+
+
+def _resistor(rig: PowerRig, relay: Any, name: str) -> float:
+    for config in rig.profile.instruments.values():
+        if config.channels == relay.channels:
+            ohm = dict(config.options.get("resistors_ohm", {})).get(name)
+            if ohm:
+                return float(ohm)
+    fail(f"the value of the {name} resistor (resistors_ohm) in the profile", "none")
+    raise AssertionError  # unreachable: fail raises
+
+
+@case("PS.2501", "GB/T 34657.1-2017 D0.2501; GB/T 18487.1-2015 insulation monitoring",
+      "Insulation monitoring with injected resistance")  # fmt: skip
+def test_ps2501_insulation_monitoring(rig: PowerRig, measurements: Measurements,
+                                      limits: dict[str, Any]) -> None:  # fmt: skip
+    """Purpose: the charger's insulation monitor warns on a degraded insulation and stops
+    on a faulty one, with test resistors switched between DC+ and PE by the relay board.
+
+    Steps: charge at 50 A; switch in the warning resistor (100-500 ohm/V of the CML
+    maximum voltage) for 2 s, then out; switch in the fault resistor (<= 100 ohm/V).
+    Expected:
+    1. With the warning resistor the charge goes on (no CST, current kept).
+    2. With the fault resistor: CST within 1 s (bench choice) and the current <= 5 A
+       within 1 s more.
+    """
+    lim = limits["insulation"]
+    note_limit(measurements, "insulation", lim)
+    relay = _relay(rig, "imd_fault", "imd_warning")
+    t = begin(rig, lim["current_a"])
+    cml = rig.can.capture.first("CML", src=0x56)
+    u_max = float(cml.values.get("max_output_voltage") or 0.0) if cml else 0.0
+    check(u_max > 0, "the charger's CML maximum output voltage", "no CML")
+    warning, fault = (_resistor(rig, relay, n) / u_max for n in ("imd_warning", "imd_fault"))
+    measurements.record(
+        "resistors_ohm_per_v", {"warning": round(warning, 1), "fault": round(fault, 1)}
+    )
+    low, high = lim["fault_ohm_per_v"], lim["warning_ohm_per_v"]
+    check(low < warning <= high and fault <= low,
+          "test resistors in the warning and fault bands of this charger",
+          f"warning {warning:.0f} ohm/V, fault {fault:.0f} ohm/V")  # fmt: skip
+    settled(rig, t)
+    relay.close("imd_warning")
+    t_warn = rig.can.capture.now()
+    rig.mark(t_warn, "warning R")
+    seen, _ = settled(rig, t_warn)
+    relay.open("imd_warning")
+    cst = rig.can.capture.first("CST", src=0x56)
+    check(cst is None, "charging goes on with the warning resistor (no CST)",
+          cst.describe() if cst else "")  # fmt: skip
+    check(abs(seen - lim["current_a"]) <= 1.0, f"current kept at {lim['current_a']:g} A",
+          f"{seen:.1f} A")  # fmt: skip
+    relay.close("imd_fault")
+    t_fault = rig.can.capture.now()
+    rig.mark(t_fault, "fault R")
+    _stopped(rig, measurements, t_fault, lim["response_s"], "the fault resistor")
+
+
+def _stopped(rig: PowerRig, measurements: Measurements, since: float, within: float,
+             cause: str, **cst_values: int) -> None:  # fmt: skip
+    """CST within ``within`` of ``since`` (with ``cst_values``), then <= 5 A."""
+    from bench.gbt27930.checks import expect_message
+
+    cst = expect_message(
+        rig.can.capture, "CST", src=0x56, since=since, within=within,
+        what=f"CST after {cause}",
+        where=lambda r: all(r.values.get(k) == v for k, v in cst_values.items()),
+    )  # fmt: skip
+    measurements.record("cst_after", Latency.between(since, cst.timestamp, within))
+    rig.demand.append((cst.timestamp, 0.0))
+    down = rig.sampler.wait_until(lambda s: abs(s.get(CURRENT) or 0.0) <= 5.0,
+                                  cst.timestamp, within + 1.0)  # fmt: skip
+    check(down is not None, f"current <= 5 A within {within + 1.0:g} s of CST", "still flowing")
+    measurements.record("current_below_5a_after_cst_s", round(down.time - cst.timestamp, 3))
+
+
+@case("PS.E01", "GB/T 18487.1-2015 emergency stop; GB/T 27930-2015 CST SPN3522",
+      "Emergency stop input")  # fmt: skip
+def test_pse01_emergency_stop(rig: PowerRig, measurements: Measurements,
+                              limits: dict[str, Any]) -> None:  # fmt: skip
+    """Purpose: the charger's emergency-stop input ends the charge at once.
+
+    Steps: charge at 50 A; the relay board closes the E-stop input.
+    Expected: CST with SPN3522 "emergency stop" = 01 within 1 s (bench choice), and the
+    current <= 5 A within 1 s more.
+    """
+    lim = limits["estop"]
+    note_limit(measurements, "estop", lim)
+    relay = _relay(rig, "estop")
+    t = begin(rig, lim["current_a"])
+    settled(rig, t)
+    assert relay.emergency_stop()
+    t_stop = rig.can.capture.now()
+    rig.mark(t_stop, "E-stop")
+    _stopped(rig, measurements, t_stop, lim["response_s"], "the E-stop input", emergency_stop=1)
