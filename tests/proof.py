@@ -64,7 +64,8 @@ def run_case(
     proc = subprocess.run(
         [
             sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
-            "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q", *pytest_args,
+            "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q",
+            "--vgi-no-pdf", *pytest_args,  # the PDF has its own tests
         ],
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip

@@ -87,6 +87,7 @@ def test_cases_in_sequence_pass_external_charger(
         [
             sys.executable, "-m", "bench.cli", "run", "--suite", SUITE, "--profile", str(profile),
             "--out", str(out), "-k", "dp1001 or dp1003 or dn1001 or dp3001 or dp4001 or dp4002",
+            "--", "--vgi-no-pdf",
         ],
         capture_output=True, text=True, timeout=400, check=False,
     )  # fmt: skip
@@ -126,7 +127,7 @@ def test_bms_cases_in_sequence_pass_external_bms(tmp_path: Path) -> None:
             [
                 sys.executable, "-m", "bench.cli", "run", "--suite", "gbt27930.bms",
                 "--profile", str(profile), "--out", str(out),
-                "-k", "BP.1002 or BN.1001 or BP.3001 or BP.4001 or BP.4002",
+                "-k", "BP.1002 or BN.1001 or BP.3001 or BP.4001 or BP.4002", "--", "--vgi-no-pdf",
             ],
             capture_output=True, text=True, timeout=400, check=False,
         )  # fmt: skip
