@@ -3,6 +3,7 @@ decide with the instruments' uncertainty, and say which limits are unverified.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bench.cases import Measurements, check, fail
@@ -99,3 +100,21 @@ def judged(measurements: Measurements, key: str, verdict: GuardedVerdict, unit: 
 
 def accuracy_verdict(error: float, limit: float, u: float) -> GuardedVerdict:
     return decide(error, limit, u)
+
+
+def held(rig: PowerRig, currents: Sequence[float]) -> Iterator[tuple[float, list[Sample]]]:
+    """Charge at each of ``currents`` in turn; for each, its settled window of samples."""
+    t = begin(rig, currents[0])
+    for index, current in enumerate(currents):
+        if index:
+            t = demand(rig, current)
+        _, window = settled(rig, t)
+        yield current, window
+
+
+def at_loads(rig: PowerRig, fractions: Sequence[float]) -> Iterator[tuple[float, list[Sample]]]:
+    """:func:`held` at fractions of the rated power (current at the battery's EMF)."""
+    power = rig.profile.power
+    currents = [f * power.rated_power_w / power.battery_voltage_v for f in fractions]
+    for fraction, (_, window) in zip(fractions, held(rig, currents), strict=False):
+        yield fraction, window

@@ -20,8 +20,10 @@ from testcases.power.steps import (
     CURRENT,
     VOLTAGE,
     accuracy_verdict,
+    at_loads,
     begin,
     demand,
+    held,
     judged,
     note_limit,
     settled,
@@ -66,12 +68,8 @@ def test_ps4102_current_accuracy(rig: PowerRig, measurements: Measurements,
     """
     lim = limits["current_accuracy"]
     note_limit(measurements, "current", lim)
-    points = lim["points_a"]
-    t = begin(rig, points[0])
-    for index, point in enumerate(points):
-        if index:
-            t = demand(rig, point)
-        seen, _ = settled(rig, t)
+    for point, window in held(rig, lim["points_a"]):
+        seen = analysis.mean(window, CURRENT) or 0.0
         half = analysis.band(point, lim["rel"], lim["abs_a"], lim["threshold_a"])
         verdict = accuracy_verdict(seen - point, half, uncertainty(rig, "current", seen))
         judged(measurements, f"cc_{point:g}A", verdict, "A", f"DC current at a {point:g} A demand")
@@ -150,12 +148,6 @@ def test_ps5101_stop_rate(rig: PowerRig, measurements: Measurements,
           f"stop rate >= {lim['min_a_per_s']:g} A/s", f"{rate.rate_a_per_s:.1f} A/s")  # fmt: skip
 
 
-def _load_points(rig: PowerRig, fractions: list[float]) -> list[tuple[float, float]]:
-    """(fraction, current) for each load fraction of the rated power at the battery EMF."""
-    power = rig.profile.power
-    return [(f, f * power.rated_power_w / power.battery_voltage_v) for f in fractions]
-
-
 @case("PS.Q01", "NB/T 33001-2018 output voltage ripple", "Output voltage ripple")
 def test_psq01_ripple(rig: PowerRig, measurements: Measurements,
                       limits: dict[str, Any]) -> None:  # fmt: skip
@@ -167,12 +159,7 @@ def test_psq01_ripple(rig: PowerRig, measurements: Measurements,
     """
     lim = limits["ripple"]
     note_limit(measurements, "ripple", lim)
-    points = _load_points(rig, lim["load_fractions"])
-    t = begin(rig, points[0][1])
-    for index, (fraction, current) in enumerate(points):
-        if index:
-            t = demand(rig, current)
-        _, window = settled(rig, t)
+    for fraction, window in at_loads(rig, lim["load_fractions"]):
         found = analysis.ripple(window)
         if found is None:
             fail("ripple readings (U+pk, U-pk, Uac, Udc) from the analyzer", "none")
@@ -199,12 +186,7 @@ def test_psq02_efficiency(rig: PowerRig, measurements: Measurements,
     """
     lim = limits["efficiency"]
     note_limit(measurements, "efficiency", lim)
-    points = _load_points(rig, lim["load_fractions"])
-    t = begin(rig, points[0][1])
-    for index, (fraction, current) in enumerate(points):
-        if index:
-            t = demand(rig, current)
-        _, window = settled(rig, t)
+    for fraction, window in at_loads(rig, lim["load_fractions"]):
         p_out, p_in = analysis.mean(window, "power@1"), analysis.mean(window, "power@2")
         pf = analysis.mean(window, "power_factor@2")
         if not p_out or not p_in or pf is None:
