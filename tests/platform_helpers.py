@@ -39,6 +39,11 @@ def _toml(value: object) -> str:
     return json.dumps(value)
 
 
+#: pytest options of the proof runs: no report.pdf, and no hypothesis plugin (it costs
+#: 1.6 s of CPU per run to load and no conformance case uses it).
+QUICK_PYTEST = ("-p", "no:randomly", "-p", "no:hypothesispytest", "-q", "--vgi-no-pdf")
+
+
 @dataclass(frozen=True)
 class SuiteOutcome:
     exit_code: int
@@ -55,7 +60,7 @@ def run_cases(
     out = tmp / "out"
     proc = subprocess.run(
         [sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
-         "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q", "--vgi-no-pdf"],
+         "--out", str(out), "-k", selector, "--", *QUICK_PYTEST],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     lines = (out / "results.jsonl").read_text().splitlines() if out.exists() else []
