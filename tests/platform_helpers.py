@@ -24,9 +24,9 @@ def platform_section(**overrides: object) -> str:
         "data_iv": "DATASECRETIV0001",
         "sig_secret": "SIGSECRET0000001",
         "token_ttl_s": 2,
-        "ack_limit_s": 1.0,
+        "ack_limit_s": 2.0,
         "max_body_bytes": 65536,
-        "realtime_period_s": 0.2,
+        "realtime_period_s": 0.5,
         **overrides,
     }
     return "[platform]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in values.items())

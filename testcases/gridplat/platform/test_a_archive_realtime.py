@@ -6,6 +6,7 @@ from bench.cases import case, check
 from bench.timing import period_stats
 from testcases.gridplat.platform.steps import PERIOD_TOLERANCE, archive, conforms, names, uploads
 
+UPLOADS = 11  # 10 gaps: one late arrival moves the mean by a tenth of its delay
 CLAUSE = "grid-level interaction access interface (bench interpretation)"
 
 
@@ -31,19 +32,20 @@ def test_gp_a01_archive(rig) -> None:
 def test_gp_r01_realtime_period(rig) -> None:
     """Purpose: real-time power of every load device, every ``realtime_period_s``.
 
-    Steps: take the archive; collect 6 real-time uploads.
-    Expected: 1. 6 uploads within 8 periods; 2. mean gap within ±10 % of the period
+    Steps: take the archive; collect 11 real-time uploads.
+    Expected: 1. 11 uploads within 13 periods; 2. mean gap within ±10 % of the period
     (bench interpretation); 3. each valid against realtime.json; 4. every archived load
     device in every upload.
     """
     devices = {d["DeviceID"] for d in archive(rig)["LoadDevices"]}
     period = rig.config.realtime_period_s
     mark = rig.inbox.mark()
-    got = uploads(rig, mark, 6, 8 * period + rig.config.ack_limit_s)
+    got = uploads(rig, mark, UPLOADS, (UPLOADS + 2) * period + rig.config.ack_limit_s)
     stats = period_stats([n.t for n in got], period)
     if stats is not None:
         rig.measurements.record("upload_period", stats)
-    check(len(got) == 6, f"6 uploads of {names(rig)['realtime']} within {8 * period:g} s",
+    check(len(got) == UPLOADS,
+          f"{UPLOADS} uploads of {names(rig)['realtime']} within {(UPLOADS + 2) * period:g} s",
           f"{len(got)}")  # fmt: skip
     check(stats is not None and stats.mean_within(PERIOD_TOLERANCE),
           f"mean gap {period * 1000:g} ms ±{PERIOD_TOLERANCE:.0%}",
