@@ -52,10 +52,17 @@ class SuiteOutcome:
 
 
 def run_cases(
-    tmp: Path, suite: str, selector: str, *, faults: tuple[str, ...] = (), section: str = ""
+    tmp: Path,
+    suite: str,
+    selector: str,
+    *,
+    faults: tuple[str, ...] = (),
+    section: str = "",
+    simulated: bool = True,
 ) -> SuiteOutcome:
-    """``vgi-bench run --suite SUITE -k SELECTOR`` against the simulated reference."""
-    profile = write_profile(tmp / "profile.toml", faults=faults,
+    """``vgi-bench run --suite SUITE -k SELECTOR`` against the simulated reference (or,
+    with ``simulated`` false, against whatever serves the profile's url)."""
+    profile = write_profile(tmp / "profile.toml", faults=faults, simulated=simulated,
                             extra=section or platform_section())  # fmt: skip
     out = tmp / "out"
     proc = subprocess.run(

@@ -26,6 +26,8 @@ def _start(rig):
     mark = rig.inbox.mark()
     rig.extra["start_sent_at"] = time.monotonic()
     exchange = rig.call("query_start_charge", request)
+    stop = {"StartChargeSeq": request["StartChargeSeq"], "ConnectorID": connector_id}
+    rig.cleanup(lambda: rig.client.call("query_stop_charge", stop))
     data = ok(exchange, "query_start_charge")
     conforms("start_charge", data, "query_start_charge Data")
     check(data["SuccStat"] == 0 and data["StartChargeSeqStat"] in (1, 2),
