@@ -56,6 +56,7 @@ class Kind(str, Enum):
     RESULT = "result"
     ERROR = "error"
     GARBAGE = "garbage"
+    EVENT = "event"  # not a frame: a bench note in the log (connect, refuse, close)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Frame:
             return f"CALLRESULT [{self.unique_id}] {_short(self.payload)}"
         if self.kind is Kind.ERROR:
             return f"CALLERROR [{self.unique_id}] {self.error_code} {self.error_description!r}"
+        if self.kind is Kind.EVENT:
+            return f"event: {self.reason}"
         return f"garbage ({self.reason}): {_short(self.raw)}"
 
 

@@ -92,7 +92,7 @@ class MessageLog:
 
     def note(self, text: str, connection: str = "") -> None:
         """A bench event worth seeing in the capture (connect, close, reset...)."""
-        self.add("--", connection, Frame(Kind.GARBAGE, reason="event"), note=text)
+        self.add("--", connection, Frame(Kind.EVENT, reason=text), note=text)
 
     def close(self) -> None:
         with self._cond:
