@@ -24,7 +24,7 @@ from bench.platform.envelope import (
     SeqCounter,
     timestamp_now,
 )
-from bench.platform.log import MessageLog
+from bench.platform.log import MessageLog, masked
 from bench.platform.ret import Ret, ret_name
 from bench.platform.tokens import Token
 
@@ -64,7 +64,7 @@ class Exchange:
     def as_dict(self) -> dict[str, Any]:
         return {
             "endpoint": self.endpoint,
-            "sent": self.sent,
+            "sent": masked(self.sent),
             "http_status": self.status,
             "ret": self.ret,
             "problem": self.problem,

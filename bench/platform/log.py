@@ -22,11 +22,22 @@ class LogEntry:
     note: str = ""
 
 
+def masked(value: Any) -> Any:
+    """``value`` with every ``...Secret`` field replaced by ``***`` (the log is a file)."""
+    if isinstance(value, dict):
+        return {k: "***" if "secret" in str(k).lower() else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
 @dataclass
 class MessageLog:
-    """Entries in memory (cases search them) and, when given a sink, as JSON lines."""
+    """Entries in memory (cases search them) and, when given a sink, as JSON lines
+    labelled with ``label`` (the case), secrets masked."""
 
     sink: IO[str] | None = None
+    label: str = ""
     entries: list[LogEntry] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -35,7 +46,7 @@ class MessageLog:
         with self._lock:
             self.entries.append(entry)
             if self.sink is not None:
-                record = {**asdict(entry), "wall": time.time()}
+                record = {**masked(asdict(entry)), "wall": time.time(), "case": self.label}
                 self.sink.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                 self.sink.flush()
         return entry

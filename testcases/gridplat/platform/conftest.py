@@ -19,6 +19,7 @@ __all__ = ["platform_capture", "platform_seq"]
 
 @pytest.fixture
 def rig(
+    request: pytest.FixtureRequest,
     vgi_profile: Profile,
     measurements: Measurements,
     platform_capture: IO[str],
@@ -28,6 +29,6 @@ def rig(
     endpoints = vgi_profile.platform.endpoints if vgi_profile.platform else {}
     with platform_rig(
         vgi_profile, measurements, platform_capture, platform_seq, grid_acks(endpoints),
-        reference_operator_platform,
+        reference_operator_platform, request.node.name,
     ) as r:  # fmt: skip
         yield r

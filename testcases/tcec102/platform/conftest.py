@@ -19,6 +19,7 @@ __all__ = ["platform_capture", "platform_seq"]
 
 @pytest.fixture
 def rig(
+    request: pytest.FixtureRequest,
     vgi_profile: Profile,
     measurements: Measurements,
     platform_capture: IO[str],
@@ -27,6 +28,6 @@ def rig(
     """The bench's client to the DUT platform, its notification server, the reference DUT."""
     with platform_rig(
         vgi_profile, measurements, platform_capture, platform_seq, PARTNER_ACKS,
-        reference_platform,
+        reference_platform, request.node.name,
     ) as r:  # fmt: skip
         yield r
