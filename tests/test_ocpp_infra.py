@@ -131,6 +131,7 @@ def test_sim_command_connects_to_the_bench(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
+        assert "running on ws://" in proc.stdout.readline()  # its signal handlers are set
         boot = log.wait_for(lambda e: e.frame.action == "BootNotification", 20)
         assert boot is not None, proc.stderr.read() if proc.poll() is not None else "no boot"
     finally:
@@ -169,3 +170,49 @@ def test_load_command_against_the_reference_csms(tmp_path: Path) -> None:
     summary = json.loads(out.stdout)
     assert summary["connected"] == 5 and summary["errors"] == 0 and summary["timeouts"] == 0
     assert summary["response_ms"]["Heartbeat"]["count"] >= 5
+
+
+def test_bench_refuses_another_identity(bench_and_cp) -> None:
+    csms, _ = bench_and_cp
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    async def knock() -> int:
+        try:
+            async with connect(f"ws://{csms.host}:{csms.port}/NOT_CP_1", open_timeout=5):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    assert csms.loop.run(knock(), 10) == 404
+
+
+def test_external_reference_cp_both_ways(tmp_path: Path) -> None:
+    """The reference station in another process (vgi-bench sim), the bench's CSMS in run."""
+    from tests.proof import run_case
+
+    port = free_port()
+    section = ocpp_section(port=port)
+    profile = tmp_path / "sim.toml"
+    profile.write_text(
+        '[dut]\nvendor = "v"\nmodel = "m"\nserial = "s"\nfirmware = "f"\n' + section,
+        encoding="utf-8",
+    )
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "bench.cli", "sim", "ocpp201-cp", "--profile", str(profile),
+         "--fault", "retries_boot_early"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert "running on ws://" in sim.stdout.readline()  # its signal handlers are set
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        fails = run_case(tmp_path / "a", "ocpp201.cp", "test_tc_b_02_cs", simulated=False,
+                         extra=section, timeout=120)  # fmt: skip
+        assert fails.verdict == "failed" and fails.message.startswith("expected BootNotification")
+        passes = run_case(tmp_path / "b", "ocpp201.cp", "test_tc_b_32_cs", simulated=False,
+                          extra=section, timeout=120)  # fmt: skip
+        assert passes.verdict == "passed", passes.message
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        assert sim.wait(10) == 0

@@ -96,8 +96,13 @@ class BenchCsms:
         )  # fmt: skip
 
     def _check_request(self, ws: ServerConnection, request: Request) -> Response | None:
-        """Record every upgrade request; refuse bad Basic auth with 401 (profiles 1, 2)."""
-        cp_id = self.charge_point_id or request.path.rstrip("/").split("/")[-1]
+        """Record every upgrade request; refuse an unknown identity (404) and bad Basic auth
+        (401, profiles 1 and 2) before the websocket opens."""
+        path_id = request.path.rstrip("/").split("/")[-1]
+        if self.charge_point_id and path_id != self.charge_point_id:
+            self.log.note(f"refused {request.path!r}: not /{self.charge_point_id}")
+            return ws.respond(HTTPStatus.NOT_FOUND, "unknown charge point identity\n")
+        cp_id = self.charge_point_id or path_id
         header = request.headers.get("Authorization")
         ssl_object = ws.transport.get_extra_info("ssl_object") if ws.transport else None
         attempt = Attempt(
@@ -113,10 +118,6 @@ class BenchCsms:
 
     async def _connection(self, ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else ""
-        if self.charge_point_id and path.rstrip("/").split("/")[-1] != self.charge_point_id:
-            self.log.note(f"refused connection to {path!r}: not /{self.charge_point_id}")
-            await ws.close(1008, "unknown charge point identity")
-            return
         if ws.subprotocol != subprotocol(self.version):
             self.log.note(f"connection on {path!r} without subprotocol {subprotocol(self.version)}")
         session = OcppSession(
