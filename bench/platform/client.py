@@ -31,6 +31,8 @@ from bench.platform.tokens import Token
 TOKEN_ENDPOINT = "query_token"
 #: A token is fetched again this long before it runs out.
 TOKEN_MARGIN_S = 0.5
+#: Answers beyond this are cut off and reported, not read into memory whole.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,10 @@ class PlatformClient:
         try:
             conn.request("POST", parts.path or "/", body=payload, headers=headers)
             reply = conn.getresponse()
-            return reply.status, reply.read(), ""
+            answer = reply.read(MAX_ANSWER_BYTES + 1)
+            if len(answer) > MAX_ANSWER_BYTES:
+                return reply.status, b"", f"answer larger than {MAX_ANSWER_BYTES} bytes"
+            return reply.status, answer, ""
         except (OSError, http.client.HTTPException) as exc:
             return None, b"", f"no answer ({type(exc).__name__}: {exc})"
         finally:
