@@ -27,12 +27,13 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "GP.A.01": ("no_archive_push", "drops_archive_fields"),
     "GP.R.01": ("late_uploads",),
     "GP.C.01": ("slow_ack",),
-    "GP.C.02": ("ignores_regulation", "slow_ramp", "ignores_duration"),
+    "GP.C.02": ("ignores_regulation", "slow_ramp", "ignores_duration", "no_regulation_result"),
     "GP.C.03": ("no_status_push",),
     "GP.C.04": ("accepts_invalid_command",),
     "GP.M.01": ("rejects_clearing",),
     "GP.M.02": ("no_settlement_ack",),
     "GP.S.01": ("accepts_bad_signature",),
+    "GP.S.02": ("accepts_bad_token",),
 }
 
 

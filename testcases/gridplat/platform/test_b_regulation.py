@@ -75,7 +75,8 @@ def test_gp_c02_regulation_followed(rig) -> None:
     ramp back is over.
     Expected: 1. the target (±max(1 kW, 5 % of |ΔP|)) seen no later than ramp time + 2
     periods after the command (measured: ``to_target``); 2. held until Duration ends;
-    3. back at P0 within ramp time + 2 periods after Duration.
+    3. back at P0 within ramp time + 2 periods after Duration; 4. a regulation result
+    push for the command (ExecStat 2, done) by then.
     """
     station_id = adjustable_station(archive(rig))
     period = rig.config.realtime_period_s
@@ -86,7 +87,8 @@ def test_gp_c02_regulation_followed(rig) -> None:
     band = max(POWER_BAND_KW, POWER_BAND_REL * delta)
     mark = rig.inbox.mark()
     sent_at = time.monotonic()
-    ok(_send(rig, command(station_id, target, max(delta, 1.0) / ramp_s, duration)), "command")
+    order = command(station_id, target, max(delta, 1.0) / ramp_s, duration)
+    ok(_send(rig, order), "command")
     end = duration + ramp_s + 3 * period
     count = int(end / period) + 1
     got = uploads(rig, mark, count, end + rig.config.ack_limit_s)
@@ -105,6 +107,10 @@ def test_gp_c02_regulation_followed(rig) -> None:
     check(bool(late) and all(abs(p - p0) <= band for _, p in late),
           f"back at {p0:g} kW ±{band:g} by {duration + ramp_s + 2 * period:g} s",
           f"after that: {late or 'no upload'}")  # fmt: skip
+    result = pushed(rig, "regulation_result", mark, rig.config.ack_limit_s,
+                    f"a regulation result for {order['CommandID']}",
+                    lambda d: d["CommandID"] == order["CommandID"])  # fmt: skip
+    check(result.data.get("ExecStat") == 2, "ExecStat 2 (done)", str(result.data))
 
 
 @case("GP.C.03", CLAUSE, "Regulated devices push their status change")

@@ -70,3 +70,19 @@ def test_gp_s01_bad_signature(rig) -> None:
     rig.measurements.record("sent", sent)
     rig.note("answer", exchange)
     check(exchange.ret == Ret.SIGNATURE, f"Ret 4001 to {sent}", exchange.seen())
+
+
+@case("GP.S.02", "T/CEC 102.4-2016 §5 (token reused)", "A wrong token is refused")
+def test_gp_s02_bad_token(rig) -> None:
+    """Purpose: calls need the token query_token granted.
+
+    Steps: a settlement, correctly sealed, with a Bearer token never issued.
+    Expected: 1. Ret 4002.
+    """
+    body = rig.client.envelope({"SettlementID": "VGI-SE-BAD", "TradeDate": "2026-01-01"})
+    sent = "settlement data with Bearer token 'vgi-bench-not-a-token'"
+    exchange = rig.client.post(names(rig)["settlement"], body, token="vgi-bench-not-a-token",
+                               sent=sent)  # fmt: skip
+    rig.measurements.record("sent", sent)
+    rig.note("answer", exchange)
+    check(exchange.ret == Ret.TOKEN, f"Ret 4002 to {sent}", exchange.seen())
