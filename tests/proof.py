@@ -65,7 +65,8 @@ def run_case(
         [
             sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
             "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q",
-            "--vgi-no-pdf", *pytest_args,  # the PDF has its own tests
+            # the PDF has its own tests; hypothesis and assert rewriting cost CPU per run
+            "--vgi-no-pdf", "-p", "no:hypothesispytest", "--assert=plain", *pytest_args,
         ],
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
