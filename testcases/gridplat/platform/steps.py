@@ -1,10 +1,11 @@
 """Steps of the gridplat.platform cases: archive, real-time uploads, regulation.
 
 Bench interpretations (no public text; see ``bench/platform/endpoints.py``): the
-period check allows ±``PERIOD_TOLERANCE`` on the mean gap; a regulated station must be
-seen within ``POWER_BAND`` of its target no later than the ramp time plus two upload
-periods after the command, hold it until ``Duration`` ends and be back at its earlier
-power within the ramp time plus two periods after that.
+period check allows ±``PERIOD_TOLERANCE`` on the median gap between arrivals at the
+bench; a regulated station must be seen within ``POWER_BAND`` of its target no later
+than the ramp time plus two upload periods after the command, hold it until
+``Duration`` ends and be back at its earlier power within the ramp time plus two
+periods after that.
 """
 
 from __future__ import annotations
