@@ -40,6 +40,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_G_03_CS": ("ignores_change_availability", "skips_status_notification"),
     "TC_G_04_CS": ("ignores_change_availability",),
     "TC_K_60_CS": ("exceeds_charging_profile_limit",),
+    "VGI_K_CAN_01_CS": ("exceeds_charging_profile_limit",),
     "VGI_RPC_01_CS": ("unknown_action_not_supported",),
     "VGI_RPC_02_CS": ("drops_malformed_frames",),
     "VGI_RPC_03_CS": ("accepts_invalid_payload",),

@@ -6,9 +6,22 @@ power analyzer in the profile a later suite can measure it at the cable instead.
 
 from __future__ import annotations
 
+import time
+
+import can
+import pytest
+
+from bench.can.j1939 import CHARGER_ADDRESS
 from bench.cases import Measurements, case, check, fail
+from bench.gbt27930.bms_role import BmsScript
+from bench.gbt27930.checks import expect_message
 from bench.ocpp.checks import expect_call, expect_status
+from bench.ocpp.csms_handlers import now_iso
+from bench.profile import Profile
+from bench.timing import Latency
+from fixtures.gbt27930.rig import charger_rig
 from fixtures.ocpp.rig import CpRig
+from testcases.gbt27930.charger.steps import start_charging
 from testcases.ocpp201.cp.steps import (
     METER_INTERVAL_S,
     TOLERANCE_S,
@@ -76,3 +89,59 @@ def test_tc_k_60_cs(rig: CpRig, measurements: Measurements) -> None:
     check(worst <= LIMIT_A + CURRENT_TOLERANCE_A,
           f"{CURRENT} <= {LIMIT_A:g} A (+{CURRENT_TOLERANCE_A:g} A) under the TxProfile",
           f"{worst:g} A")  # fmt: skip
+
+
+#: Cross-layer: the limit of a ChargingStationMaxProfile, and how long the CCS may take to
+#: show it (bench choice: OCPP gives no figure for the power stage to follow).
+STATION_LIMIT_W = 20_000.0
+LIMIT_TO_CCS_S = 5.0
+
+
+@case(
+    "VGI_K_CAN_01_CS",
+    clause("K01 SetChargingProfile", "TC_K_60_CS") + "; GB/T 27930-2015 CCS SPN3082",
+    "Charging limit reaches the vehicle (OCPP to CAN)",
+)
+def test_vgi_k_can_01_cs(
+    rig: CpRig, measurements: Measurements, vgi_profile: Profile, can_raw_log: can.Listener
+) -> None:
+    """Purpose: a charging limit set over OCPP is what the charger delivers to the vehicle,
+    as the GB/T 27930 session shows it, and how long that takes.
+
+    Steps: boot; the bench (as BMS on the charger's CAN bus) charges at 100 A; the bench
+    (as CSMS) sets a ChargingStationMaxProfile of 20 kW.
+    Expected:
+    1. SetChargingProfileResponse Accepted (K01).
+    2. Within 5 s (bench choice) the charger's CCS reports a current at or below
+       20 kW / its output voltage (+2 %); the time from the CALL to that CCS is measured.
+    """
+    if vgi_profile.can is None:
+        pytest.skip("needs [can]: the charger's CAN link to the bench's BMS")
+    boot_accepted(rig)
+    with charger_rig(vgi_profile, measurements, raw_log=can_raw_log) as link:
+        if rig.sim is not None and link.sim is not None:  # both simulated: wire the two
+            rig.sim.cp.on_power_limit = link.sim.set_power_limit
+        start = start_charging(link, BmsScript(values={"BCL": {"current_demand": -100.0}}))
+        before = link.capture.select("CCS", since=start, where=lambda r: r.ok)[-1]
+        voltage = float(before.values.get("output_voltage") or 0.0)
+        check(voltage > 0, "CCS with the output voltage while charging", before.describe())
+        allowed_a = STATION_LIMIT_W / voltage * 1.02
+        profile = {
+            "id": 602, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationMaxProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [{"id": 1, "startSchedule": now_iso(), "chargingRateUnit": "W",
+                                  "chargingSchedulePeriod": [{"startPeriod": 0,
+                                                              "limit": STATION_LIMIT_W}]}],
+        }  # fmt: skip
+        sent = time.time()
+        exchange = rig.call("SetChargingProfile", {"evseId": 0, "chargingProfile": profile})
+        expect_status(exchange, "Accepted")
+        limited = expect_message(
+            link.capture, "CCS", src=CHARGER_ADDRESS, since=sent, within=LIMIT_TO_CCS_S,
+            what=f"CCS at <= {allowed_a:.1f} A (20 kW at {voltage:g} V) after the profile",
+            where=lambda r: abs(float(r.values.get("output_current") or 0.0)) <= allowed_a,
+        )  # fmt: skip
+        measurements.record(
+            "profile_to_ccs", Latency.between(sent, limited.timestamp, LIMIT_TO_CCS_S)
+        )
+        measurements.record("ccs_current_a", abs(float(limited.values["output_current"])))
