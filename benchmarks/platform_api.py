@@ -9,7 +9,7 @@
 
 Not a test: the figures depend on the machine.
 
-    .venv/bin/python benchmarks/platform.py [--seconds 2]
+    .venv/bin/python benchmarks/platform_api.py [--seconds 2]
 """
 
 from __future__ import annotations
