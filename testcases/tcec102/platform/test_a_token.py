@@ -21,7 +21,7 @@ from testcases.tcec102.platform.steps import (
 CLAUSE = "T/CEC 102.4-2016 App. A"
 
 
-@case("TCEC.T.01", CLAUSE, "query_token grants a token in a signed answer")
+@case("TCEC.T.01", f"{CLAUSE}, App. B, App. C", "query_token grants a token in a signed answer")
 def test_tcec_t01_query_token(rig) -> None:
     """Purpose: the platform authenticates the bench as operator and grants a token.
 

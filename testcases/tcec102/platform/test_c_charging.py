@@ -57,7 +57,11 @@ def test_tcec_n01_status_notification(rig) -> None:
     conforms("connector_status_info", push.data["ConnectorStatusInfo"], "ConnectorStatusInfo")
 
 
-@case("TCEC.C.01", f"{CLAUSE} query_start_charge", "A charge starts and its result is pushed")
+@case(
+    "TCEC.C.01",
+    f"{CLAUSE} query_start_charge, notification_start_charge_result, query_equip_charge_status",
+    "A charge starts and its result is pushed",
+)
 def test_tcec_c01_start_charge(rig) -> None:
     """Purpose: the partner starts a charge on a connector.
 
@@ -80,7 +84,8 @@ def test_tcec_c01_start_charge(rig) -> None:
     check(status["StartChargeSeqStat"] == 2, "StartChargeSeqStat 2 (charging)", str(status))
 
 
-@case("TCEC.C.02", f"{CLAUSE} query_stop_charge, notification_charge_order_info",
+@case("TCEC.C.02", f"{CLAUSE} query_stop_charge, notification_charge_order_info, "
+      "query_equip_charge_status",
       "A charge stops and its order is pushed, money adding up")  # fmt: skip
 def test_tcec_c02_stop_and_order(rig) -> None:
     """Purpose: the partner stops a charge; the platform pushes the charge order.

@@ -42,7 +42,7 @@ def _post_bad(rig, body=None, *, raw=None, bearer=None, sent=""):
     return rig.client.post(ENDPOINT, body, raw=raw, token=bearer, sent=sent)
 
 
-@case("TCEC.E.01", f"{CLAUSE}; App. C", "A wrong signature is refused with Ret 4001")
+@case("TCEC.E.01", f"{CLAUSE}, App. C", "A wrong signature is refused with Ret 4001")
 def test_tcec_e01_bad_signature(rig) -> None:
     """Purpose: the platform checks Sig before anything else.
 
