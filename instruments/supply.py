@@ -110,7 +110,11 @@ class DcSupply:
             if power is not None and name in self.cmap.setpoints:
                 self.set(name, power)
         if internal_resistance is not None and "internal_resistance" in self.cmap.setpoints:
-            self.set("internal_resistance", internal_resistance)
+            if self.limits.ceiling("internal_resistance") > 0:
+                self.set("internal_resistance", internal_resistance)
+            else:  # no max_internal_resistance_ohm in the profile: leave the unit's own
+                log.warning("%s: internal resistance not set (no limit for it in the "
+                            "profile)", self.name)  # fmt: skip
         self.ramp("voltage", voltage, "slew_voltage")
         self.link.check_errors("battery set-up")
 

@@ -242,3 +242,12 @@ def test_calibration_status_and_guard_banded_decision() -> None:
     assert decide(0.5, 1.0, u).decision == Decision.PASS
     assert decide(0.9, 1.0, u).decision == Decision.NOT_PROVEN
     assert decide(1.3, 1.0, u).decision == Decision.FAIL
+
+
+def test_internal_resistance_needs_its_limit_in_the_profile() -> None:
+    supply, sim = loop_supply("keysight-rp7900")
+    supply.emulate_battery(380.0, sink_current=100.0, internal_resistance=0.05)
+    assert "internal_resistance" not in sim.values  # no limit: not written at all
+    supply, sim = loop_supply("keysight-rp7900", {**LIMITS, "max_internal_resistance_ohm": 1.0})
+    supply.emulate_battery(380.0, sink_current=100.0, internal_resistance=0.05)
+    assert sim.values["internal_resistance"] == pytest.approx(0.05)
