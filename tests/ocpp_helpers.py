@@ -80,3 +80,12 @@ def run_ocpp_suite(tmp_path, suite: str, version: str) -> tuple[int, dict[str, d
     lines = (out / "results.jsonl").read_text().splitlines() if out.exists() else []
     results = {r["id"]: r for r in (json.loads(line) for line in lines if line.strip())}
     return proc.returncode, results, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def assert_suite_passes(tmp_path, suite: str, version: str, case_ids) -> None:
+    """Every case of ``case_ids`` passes in one CLI run of ``suite``, which exits 0."""
+    code, results, output = run_ocpp_suite(tmp_path, suite, version)
+    unproven = {c for c in case_ids if results.get(c, {}).get("verdict") != "passed"}
+    details = {c: results.get(c, {}).get("message", "no result") for c in unproven}
+    assert not unproven, f"not passed: {details}\n{output}"
+    assert code == 0, output

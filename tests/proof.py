@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +95,24 @@ def proof_params(
             name = f"{case_id}-{fault}" if fault else case_id
             params.append(pytest.param(case_id, fault, id=name, marks=marks))
     return params
+
+
+def assert_caught(outcome: Outcome, case_id: str, fault: str) -> None:
+    """The case failed against ``fault`` (exit 1), saying what it expected and saw."""
+    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
+    assert outcome.exit_code == 1
+    assert outcome.message.startswith("expected "), outcome.message
+    assert "; saw " in outcome.message, outcome.message
+
+
+def suite_case_ids(suite: str) -> set[str]:
+    """Every case id a registered suite collects."""
+    from bench.cli import collect_cases
+    from bench.suites import all_suites
+
+    return {case_id for _, case_id, _, _ in collect_cases([all_suites()[suite].path()])}
+
+
+def faults_caught(*tables: Iterable[tuple[str, ...]]) -> set[str]:
+    """Every fault named in proof tables (each an iterable of fault tuples)."""
+    return {fault for table in tables for faults in table for fault in faults}

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import collect_cases
-from bench.suites import all_suites
 from fixtures.gbt27930.charger import CHARGER_FAULTS
-from tests.proof import case_timeout, proof_params, run_case
+from tests.proof import (
+    assert_caught,
+    case_timeout,
+    faults_caught,
+    proof_params,
+    run_case,
+    suite_case_ids,
+)
 
 SUITE = "gbt27930.charger"
 
@@ -93,19 +98,15 @@ def test_case_fails_faulty_charger(case_id: str, fault: str, tmp_path: Path) -> 
     outcome = run_case(
         tmp_path, SUITE, selector(case_id), faults=(fault,), timeout=_timeout(case_id)
     )
-    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
-    assert outcome.exit_code == 1
-    assert outcome.message.startswith("expected "), outcome.message
-    assert "; saw " in outcome.message, outcome.message
+    assert_caught(outcome, case_id, fault)
 
 
 def test_every_case_has_a_proof() -> None:
-    rows = collect_cases([all_suites()[SUITE].path()])
-    ids = {case_id for _, case_id, _, _ in rows}
+    ids = suite_case_ids(SUITE)
     assert ids == set(CASE_FAULTS), f"unproven: {ids - set(CASE_FAULTS)}"
 
 
 def test_every_fault_is_caught_by_a_case() -> None:
-    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    caught = faults_caught(CASE_FAULTS.values())
     faults = {f for f in CHARGER_FAULTS if not f.startswith("v2g_")}  # V2G draft: own proof
     assert caught == faults, f"no case catches {faults - caught}"

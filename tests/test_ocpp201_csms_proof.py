@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import collect_cases
-from bench.suites import all_suites
 from fixtures.ocpp.csms_ref import CSMS_FAULTS
-from tests.ocpp_helpers import run_ocpp_case, run_ocpp_suite
-from tests.proof import proof_params
+from tests.ocpp_helpers import assert_suite_passes, run_ocpp_case
+from tests.proof import assert_caught, faults_caught, proof_params, suite_case_ids
 from tests.test_ocpp_security_proof import SECURITY_CASE_FAULTS
 
 SUITE = "ocpp201.csms"
@@ -36,34 +34,23 @@ def _run(tmp_path: Path, case_id: str, faults: tuple[str, ...] = ()):
 
 def test_case_passes_conformant_csms(tmp_path: Path) -> None:
     """Every case passes against the conformant reference DUT (one CLI run for all)."""
-    code, results, output = run_ocpp_suite(tmp_path, SUITE, "2.0.1")
-    unproven = {c for c in CASE_FAULTS if results.get(c, {}).get("verdict") != "passed"}
-    details = {c: results.get(c, {}).get("message", "no result") for c in unproven}
-    assert not unproven, f"not passed: {details}\n{output}"
-    assert code == 0, output
+    assert_suite_passes(tmp_path, SUITE, "2.0.1", CASE_FAULTS)
 
 
 @pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=True))
 def test_case_fails_faulty_csms(case_id: str, fault: str, tmp_path: Path) -> None:
     outcome = _run(tmp_path, case_id, (fault,))
-    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
-    assert outcome.exit_code == 1
-    assert outcome.message.startswith("expected "), outcome.message
-    assert "; saw " in outcome.message, outcome.message
+    assert_caught(outcome, case_id, fault)
 
 
 def test_every_case_has_a_proof() -> None:
-    rows = collect_cases([all_suites()[SUITE].path()])
-    ids = {case_id for _, case_id, _, _ in rows}
+    ids = suite_case_ids(SUITE)
     proven = set(CASE_FAULTS) | {case for (suite, case, _) in SECURITY_CASE_FAULTS
                                  if suite == SUITE}  # fmt: skip
     assert ids == proven, f"unproven: {ids ^ proven}"
 
 
 def test_every_fault_is_caught_by_a_case() -> None:
-    tables = [
-        *CASE_FAULTS.values(),
-        *(f for (suite, _, _), f in SECURITY_CASE_FAULTS.items() if suite == SUITE),
-    ]
-    caught = {f for faults in tables for f in faults}
+    security = (f for (suite, _, _), f in SECURITY_CASE_FAULTS.items() if suite == SUITE)
+    caught = faults_caught(CASE_FAULTS.values(), security)
     assert caught == set(CSMS_FAULTS), f"no case catches {set(CSMS_FAULTS) - caught}"

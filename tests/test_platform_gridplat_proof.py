@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import collect_cases
-from bench.suites import all_suites
 from fixtures.platform.gridplat import GRIDPLAT_FAULTS
 from tests.platform_helpers import (
     assert_all_pass,
@@ -19,6 +17,7 @@ from tests.platform_helpers import (
     run_cases,
     selector,
 )
+from tests.proof import faults_caught, suite_case_ids
 
 SUITE = "gridplat.platform"
 
@@ -47,13 +46,12 @@ def test_cases_fail_against_the_fault(fault: str, tmp_path: Path) -> None:
 
 
 def test_every_case_has_a_proof() -> None:
-    rows = collect_cases([all_suites()[SUITE].path()])
-    ids = {case_id for _, case_id, _, _ in rows}
+    ids = suite_case_ids(SUITE)
     assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
 
 
 def test_every_fault_is_caught_by_a_case() -> None:
-    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    caught = faults_caught(CASE_FAULTS.values())
     assert caught == set(GRIDPLAT_FAULTS), f"no case catches {set(GRIDPLAT_FAULTS) - caught}"
 
 

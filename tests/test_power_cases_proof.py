@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import collect_cases
-from bench.suites import all_suites
 from instruments.sim.plant import PLANT_FAULTS
-from tests.proof import proof_params, run_case
+from tests.proof import assert_caught, faults_caught, proof_params, run_case, suite_case_ids
 
 SUITE = "power.charger"
 
@@ -76,14 +74,12 @@ def test_case_passes_conformant_power_stage(case_id: str, fault: None, tmp_path:
 @pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=True))
 def test_case_fails_faulty_power_stage(case_id: str, fault: str, tmp_path: Path) -> None:
     outcome = _run(tmp_path, case_id, (fault,))
-    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
-    assert outcome.message.startswith("expected ") and "; saw " in outcome.message
+    assert_caught(outcome, case_id, fault)
 
 
 def test_every_case_has_a_proof_and_every_fault_is_caught() -> None:
-    rows = collect_cases([all_suites()[SUITE].path()])
-    assert {case_id for _, case_id, _, _ in rows} == set(CASE_FAULTS)
-    assert {f for faults in CASE_FAULTS.values() for f in faults} == set(PLANT_FAULTS)
+    assert suite_case_ids(SUITE) == set(CASE_FAULTS)
+    assert faults_caught(CASE_FAULTS.values()) == set(PLANT_FAULTS)
 
 
 def test_an_expired_calibration_refuses_the_run(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from bench.cli import collect_cases
 from bench.suites import all_suites
 from fixtures.gbt27930.charger import CHARGER_FAULTS
-from tests.proof import proof_params, run_case
+from tests.proof import assert_caught, faults_caught, proof_params, run_case, suite_case_ids
 
 SUITE = "gbt27930.v2g-draft"
 
@@ -36,18 +36,15 @@ def test_case_passes_conformant_charger(case_id: str, fault: None, tmp_path: Pat
 @pytest.mark.parametrize(("case_id", "fault"), proof_params(CASE_FAULTS, set(), with_faults=True))
 def test_case_fails_faulty_charger(case_id: str, fault: str, tmp_path: Path) -> None:
     outcome = run_case(tmp_path, SUITE, selector(case_id), faults=(fault,))
-    assert outcome.verdict == "failed", f"{case_id} vs {fault}: {outcome.verdict} {outcome.message}"
-    assert outcome.message.startswith("expected "), outcome.message
-    assert "; saw " in outcome.message, outcome.message
+    assert_caught(outcome, case_id, fault)
 
 
 def test_every_case_has_a_proof() -> None:
-    rows = collect_cases([all_suites()[SUITE].path()])
-    assert {case_id for _, case_id, _, _ in rows} == set(CASE_FAULTS)
+    assert suite_case_ids(SUITE) == set(CASE_FAULTS)
 
 
 def test_every_v2g_fault_is_caught_by_a_case() -> None:
-    caught = {f for faults in CASE_FAULTS.values() for f in faults}
+    caught = faults_caught(CASE_FAULTS.values())
     assert caught == {f for f in CHARGER_FAULTS if f.startswith("v2g_")}
 
 
