@@ -125,7 +125,7 @@ class InstrumentRack:
 
     # -- safety --------------------------------------------------------------------------
     def safe_state(self) -> bool:
-        """Every supply output off, watchdogs disarmed after, every relay open."""
+        """Every supply output off (confirmed where the model can say), every relay open."""
         ok = True
         for supply in self.supplies.values():
             ok = supply.safe_off() and ok

@@ -11,7 +11,7 @@ from bench.gbt27930.bms_role import BmsScript
 from bench.power import analysis
 from bench.power.sampler import Sample
 from fixtures.power.rig import PowerRig
-from instruments.calibration import Accuracy, Decision, GuardedVerdict, decide
+from instruments.calibration import Accuracy, Decision, GuardedVerdict
 from testcases.gbt27930.charger.steps import BMS, first, start_charging
 
 #: How long a demand is held before its settled window is read, and that window.
@@ -96,10 +96,6 @@ def judged(measurements: Measurements, key: str, verdict: GuardedVerdict, unit: 
         )
     check(verdict.decision == Decision.PASS, f"{what} within ±{verdict.limit:.4g} {unit}",
           verdict.describe(unit))  # fmt: skip
-
-
-def accuracy_verdict(error: float, limit: float, u: float) -> GuardedVerdict:
-    return decide(error, limit, u)
 
 
 def held(rig: PowerRig, currents: Sequence[float]) -> Iterator[tuple[float, list[Sample]]]:

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench.cases import Measurements, case, check, fail
+from bench.gbt27930.checks import expect_message
 from bench.power import analysis
 from bench.timing import Latency
 from fixtures.power.rig import PowerRig
+from instruments.calibration import decide
+from instruments.relay import RelayBoard
+from testcases.gbt27930.charger.steps import BMS, CHARGER
 from testcases.power.steps import (
     CURRENT,
     VOLTAGE,
-    accuracy_verdict,
     at_loads,
     begin,
     demand,
@@ -50,7 +55,7 @@ def test_ps4101_voltage_accuracy(rig: PowerRig, measurements: Measurements,
         t = demand(rig, 100.0, voltage_demand=target, charge_mode=1)
         rig.mark(t, f"CV {target:g} V")
         seen, _ = settled(rig, t, VOLTAGE)
-        verdict = accuracy_verdict(seen - target, target * lim["rel"],
+        verdict = decide(seen - target, target * lim["rel"],
                                    uncertainty(rig, "voltage", seen))  # fmt: skip
         judged(
             measurements, f"cv_{target:g}V", verdict, "V", f"DC voltage at a {target:g} V demand"
@@ -71,7 +76,7 @@ def test_ps4102_current_accuracy(rig: PowerRig, measurements: Measurements,
     for point, window in held(rig, lim["points_a"]):
         seen = analysis.mean(window, CURRENT) or 0.0
         half = analysis.band(point, lim["rel"], lim["abs_a"], lim["threshold_a"])
-        verdict = accuracy_verdict(seen - point, half, uncertainty(rig, "current", seen))
+        verdict = decide(seen - point, half, uncertainty(rig, "current", seen))
         judged(measurements, f"cc_{point:g}A", verdict, "A", f"DC current at a {point:g} A demand")
 
 
@@ -123,7 +128,7 @@ def test_ps5101_stop_rate(rig: PowerRig, measurements: Measurements,
     settled(rig, t)
     rig.can.bms.stop_charging()
     rig.can.capture.hold(0.3)
-    bst = rig.can.capture.first("BST", src=0xF4)
+    bst = rig.can.capture.first("BST", src=BMS)
     if bst is None:
         fail("the bench's BST on the bus", "none")
     rig.mark(bst.timestamp, "BST")
@@ -230,7 +235,7 @@ def test_psv01_v2g_discharge(v2g_rig: PowerRig, measurements: Measurements,
     seen, _ = settled(rig, t)
     target = -lim["discharge_a"]
     half = analysis.band(target, lim["rel"], lim["abs_a"], lim["threshold_a"])
-    verdict = accuracy_verdict(seen - target, half, uncertainty(rig, "current", seen))
+    verdict = decide(seen - target, half, uncertainty(rig, "current", seen))
     judged(measurements, "discharge_40A", verdict, "A", f"DC current at a {target:g} A demand")
     rig.can.bms.stop_charging()
     rig.can.capture.hold(1.5)
@@ -249,24 +254,21 @@ def test_psv01_v2g_discharge(v2g_rig: PowerRig, measurements: Measurements,
               f"({ours:.2f} Wh)", f"{theirs} Wh")  # fmt: skip
 
 
-def _relay(rig: PowerRig, *channels: str):
+def _relay(rig: PowerRig, *channels: str) -> RelayBoard:
     """The fault-injection board with ``channels`` (the case skips without one)."""
-    import pytest
-
     for relay in rig.rack.relays.values():
         if all(c in relay.channels for c in channels):
             return relay
     pytest.skip(f"needs a relay board with channels {', '.join(channels)} in the profile")
 
 
-def _resistor(rig: PowerRig, relay: Any, name: str) -> float:
-    for config in rig.profile.instruments.values():
-        if config.channels == relay.channels:
-            ohm = dict(config.options.get("resistors_ohm", {})).get(name)
-            if ohm:
-                return float(ohm)
-    fail(f"the value of the {name} resistor (resistors_ohm) in the profile", "none")
-    raise AssertionError  # unreachable: fail raises
+def _resistor(rig: PowerRig, relay: RelayBoard, name: str) -> float:
+    """The value of the test resistor ``name`` on ``relay`` (its profile's resistors_ohm)."""
+    config = rig.profile.instruments[relay.name]
+    ohm = dict(config.options.get("resistors_ohm", {})).get(name)
+    if not ohm:
+        fail(f"the value of the {name} resistor (resistors_ohm) in the profile", "none")
+    return float(ohm)
 
 
 @case("PS.2501", "GB/T 34657.1-2017 D0.2501; GB/T 18487.1-2015 insulation monitoring",
@@ -287,7 +289,7 @@ def test_ps2501_insulation_monitoring(rig: PowerRig, measurements: Measurements,
     note_limit(measurements, "insulation", lim)
     relay = _relay(rig, "imd_fault", "imd_warning")
     t = begin(rig, lim["current_a"])
-    cml = rig.can.capture.first("CML", src=0x56)
+    cml = rig.can.capture.first("CML", src=CHARGER)
     u_max = float(cml.values.get("max_output_voltage") or 0.0) if cml else 0.0
     check(u_max > 0, "the charger's CML maximum output voltage", "no CML")
     warning, fault = (_resistor(rig, relay, n) / u_max for n in ("imd_warning", "imd_fault"))
@@ -304,7 +306,7 @@ def test_ps2501_insulation_monitoring(rig: PowerRig, measurements: Measurements,
     rig.mark(t_warn, "warning R")
     seen, _ = settled(rig, t_warn)
     relay.open("imd_warning")
-    cst = rig.can.capture.first("CST", src=0x56)
+    cst = rig.can.capture.first("CST", src=CHARGER)
     check(cst is None, "charging goes on with the warning resistor (no CST)",
           cst.describe() if cst else "")  # fmt: skip
     check(abs(seen - lim["current_a"]) <= 1.0, f"current kept at {lim['current_a']:g} A",
@@ -318,10 +320,8 @@ def test_ps2501_insulation_monitoring(rig: PowerRig, measurements: Measurements,
 def _stopped(rig: PowerRig, measurements: Measurements, since: float, within: float,
              cause: str, **cst_values: int) -> None:  # fmt: skip
     """CST within ``within`` of ``since`` (with ``cst_values``), then <= 5 A."""
-    from bench.gbt27930.checks import expect_message
-
     cst = expect_message(
-        rig.can.capture, "CST", src=0x56, since=since, within=within,
+        rig.can.capture, "CST", src=CHARGER, since=since, within=within,
         what=f"CST after {cause}",
         where=lambda r: all(r.values.get(k) == v for k, v in cst_values.items()),
     )  # fmt: skip
