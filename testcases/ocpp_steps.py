@@ -16,10 +16,22 @@ ANSWER_S = 5.0  # a message the DUT sends on its own after an event
 METER_INTERVAL_S = 1
 
 
+CONNECTOR = 1  # the connector every case drives (EVSE 1 in 2.0.1)
+
+
 def boot_accepted(rig: CpRig) -> int:
     """Precondition 'Booted': boot Accepted with the short interval; the mark after the
-    first StatusNotification."""
+    boot-time StatusNotification of the connector under test.
+
+    A charge point reports every connector once Accepted (1.6 §4.9: connector 0 first, then
+    each connector; 2.0.1 B01), so waiting for connector 1's report keeps that report from
+    being taken for the answer to the case's own first action.
+    """
     rig.script.boot = [("Accepted", INTERVAL_S)]
     mark = rig.boot()
-    status = expect_call(rig.log, "StatusNotification", since=mark, within=ANSWER_S)
+    status = expect_call(
+        rig.log, "StatusNotification", since=mark, within=ANSWER_S,
+        where=lambda e: e.payload.get("connectorId") == CONNECTOR,
+        what=f"StatusNotification for connector {CONNECTOR} after the accepted boot",
+    )  # fmt: skip
     return status.seq + 1
