@@ -162,6 +162,8 @@ class OcppConfig:
     ca_cert: str | None = None
     cert: str | None = None
     key: str | None = None
+    call_timeout_s: float = 10.0  # wait for the answer to a CALL the bench sends
+    timeouts: dict[str, float] = field(default_factory=dict, hash=False)  # action -> s
 
 
 @dataclass(frozen=True)
@@ -384,6 +386,13 @@ def _channel_table(value: dict[str, Any]) -> str | None:
     return None
 
 
+def _positive_table(value: dict[str, Any]) -> str | None:
+    for name, seconds in value.items():
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+            return f"entry {name!r} must be a positive number of seconds"
+    return None
+
+
 def _hex(n: int) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         digits = value.lower().removeprefix("04") if len(value) == n + 2 else value.lower()
@@ -477,6 +486,13 @@ _OCPP = _Section(
         "ca_cert": _str(default=None, path=True),
         "cert": _str(default=None, path=True),
         "key": _str(default=None, path=True),
+        "call_timeout_s": _Field((float,), default=10.0, check=_positive, convert=float),
+        "timeouts": _Field(
+            (dict,),
+            default={},
+            check=_positive_table,
+            convert=lambda d: {k: float(v) for k, v in d.items()},
+        ),
     },
 )
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.profile import OcppConfig
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -31,3 +35,11 @@ class Timeouts:
 
     def with_action(self, action: str, seconds: float) -> Timeouts:
         return replace(self, per_action={**self.per_action, action: seconds})
+
+    @classmethod
+    def from_config(cls, ocpp: OcppConfig | None) -> Timeouts:
+        """The profile's ``[ocpp] call_timeout_s`` and ``[ocpp.timeouts]`` (action -> s) over
+        the built-in slow-action table; without an ``[ocpp]`` section, the defaults."""
+        if ocpp is None:
+            return cls()
+        return cls(default_s=ocpp.call_timeout_s, per_action={**SLOW_ACTIONS, **ocpp.timeouts})
