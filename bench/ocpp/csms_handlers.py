@@ -102,6 +102,10 @@ class Csms201Handlers:
     def on_notify_charging_limit(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    @on(Action201.reservation_status_update)
+    def on_reservation_status_update(self, **_: Any) -> dict[str, Any]:
+        return {}
+
     @on(Action201.report_charging_profiles)
     def on_report_charging_profiles(self, **_: Any) -> dict[str, Any]:
         return {}
