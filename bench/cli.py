@@ -202,7 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     profile = load_profile(args.profile)  # refuse a bad profile before pytest starts
-    if not _signing_key_ok(profile.report.signing_key):
+    if not _signing_key_ok(profile.report.signing_key, profile.report.signature):
         return EXIT_USAGE
     if args.resume and not args.out:
         print("vgi-bench: --resume needs --out (the run to carry on)", file=sys.stderr)
@@ -248,14 +248,14 @@ def _resumed_status(code: int, out_dir: Path) -> int:
     return EXIT_FAILED if totals.get("failed") or totals.get("error") else EXIT_OK
 
 
-def _signing_key_ok(signing_key: str | None) -> bool:
+def _signing_key_ok(signing_key: str | None, algorithm: str) -> bool:
     """A lab key named in the profile must load before the run, not after it."""
     from reports.signing import SignatureError, load_signer
 
     if not signing_key:
         return True
     try:
-        load_signer(signing_key)
+        load_signer(signing_key, algorithm=algorithm)
     except SignatureError as exc:
         print(f"vgi-bench: profile: {exc}", file=sys.stderr)
         return False

@@ -219,6 +219,7 @@ class ReportConfig:
     operator: str = ""
     signing_key: str | None = None
     language: str = "en"
+    signature: str = "ed25519"  # or "sm2" (then signing_key holds 64 hex characters)
 
 
 @dataclass(frozen=True)
@@ -552,6 +553,7 @@ _REPORT = _Section(
         "operator": _str(default=""),
         "signing_key": _str(default=None, check=_non_empty, path=True),
         "language": _str(default="en", choices=("en", "zh-CN")),
+        "signature": _str(default="ed25519", choices=("ed25519", "sm2")),
     },
 )
 

@@ -42,6 +42,7 @@ def signer_for(summary: dict[str, Any]) -> Signer:
     settings = report_settings(summary)
     return load_signer(
         settings.get("signing_key"),
+        algorithm=str(settings.get("signature") or "ed25519"),
         lab=str(settings.get("lab") or ""),
         operator=str(settings.get("operator") or ""),
     )

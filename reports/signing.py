@@ -1,4 +1,4 @@
-"""``report.sig``: an Ed25519 signature over the SHA-256 of every file of a run directory.
+"""``report.sig``: an Ed25519 (or SM2) signature over the SHA-256 of every file of a run.
 
 Why: a certification report is only worth something if nobody can change it, or the raw
 captures and results it was built from, without it showing. The manifest (relative path
@@ -13,8 +13,14 @@ every run of one bench carries the same fingerprint; such a report is marked
 the files are the ones that key signed; *whose* key it is shows by its fingerprint, or
 ``verify --key`` checks it against the lab's published public key.
 
-Hand-written here (no library does it): the manifest and its canonical JSON form. The
-cryptography is the ``cryptography`` library's.
+Algorithms (``[report] signature``): ``ed25519`` (default; PEM keys, the ``cryptography``
+library) or ``sm2`` (GB/T 32918 with SM3 and the default user ID, for labs that must use
+national algorithms; ``cryptography`` has no SM2, so the maintained ``gmssl`` package does
+it, as for the platform envelopes). An SM2 key file holds the private key as 64 hex
+characters; a published SM2 public key is 128 hex characters (x || y, ``04`` prefix
+allowed). The bench's own SM2 key lives beside its Ed25519 one (``bench-sm2.key``).
+
+Hand-written here (no library does it): the manifest and its canonical JSON form.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,10 +42,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = [
+    "ALGORITHMS",
     "FORMAT",
     "SIG_NAME",
+    "PublicKey",
     "SignatureError",
     "Signer",
+    "SigningKey",
     "Verification",
     "bench_key_path",
     "fingerprint",
@@ -50,8 +61,11 @@ __all__ = [
 
 SIG_NAME = "report.sig"
 FORMAT = "vgi-bench-signature/1"
-ALGORITHM = "ed25519"
+ALGORITHM = "ed25519"  # the default
+ALGORITHMS = ("ed25519", "sm2")
 _CHUNK = 1 << 20
+#: SM2 curve order n (GB/T 32918.5): a private key is a scalar in [1, n-2].
+_SM2_N = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 
 
 class SignatureError(ValueError):
@@ -62,7 +76,7 @@ class SignatureError(ValueError):
 class Signer:
     """The key that signs a run, and whether it is a lab's key or the bench's own."""
 
-    private_key: Ed25519PrivateKey
+    key: SigningKey
     origin: str  # "lab" or "bench"
     path: Path
     lab: str = ""
@@ -74,12 +88,12 @@ class Signer:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.private_key.public_key())
+        return self.key.public.fingerprint
 
     def describe(self) -> dict[str, Any]:
         """What the report prints about its signature (rendered before signing)."""
         return {
-            "algorithm": ALGORITHM,
+            "algorithm": self.key.public.algorithm,
             "key": self.origin,
             "fingerprint": self.fingerprint,
             "self_signed": self.self_signed,
@@ -111,22 +125,108 @@ class Verification:
 # --------------------------------------------------------------------------- keys
 
 
-def bench_key_path() -> Path:
+@dataclass(frozen=True)
+class PublicKey:
+    """A public key as ``report.sig`` carries it: the algorithm and the raw key bytes
+    (Ed25519: 32 bytes; SM2: x || y, 64 bytes)."""
+
+    algorithm: str
+    raw: bytes
+
+    @property
+    def fingerprint(self) -> str:
+        return "SHA256:" + hashlib.sha256(self.raw).hexdigest()[:32]
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        return _VERIFIERS[self.algorithm](self.raw, signature, message)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key of either algorithm: ``sign`` and the public half."""
+
+    public: PublicKey
+    sign: Callable[[bytes], bytes]
+
+
+def _verify_ed25519(raw: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(raw).verify(signature, message)
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def _sm2(private_hex: str = "", public_hex: str = "") -> Any:
+    from gmssl import sm2
+
+    return sm2.CryptSM2(private_key=private_hex, public_key=public_hex, mode=1)
+
+
+def _verify_sm2(raw: bytes, signature: bytes, message: bytes) -> bool:
+    if len(raw) != 64 or len(signature) != 64:
+        return False
+    try:  # gmssl raises on points off the curve
+        return bool(_sm2(public_hex=raw.hex()).verify_with_sm3(signature.hex(), message))
+    except Exception:
+        return False
+
+
+_VERIFIERS: dict[str, Callable[[bytes, bytes, bytes], bool]] = {
+    "ed25519": _verify_ed25519,
+    "sm2": _verify_sm2,
+}
+
+
+def _ed25519_key(key: Ed25519PrivateKey) -> SigningKey:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return SigningKey(PublicKey("ed25519", raw), key.sign)
+
+
+def _sm2_key(private_hex: str) -> SigningKey:
+    """An SM2 key from its 64-hex-character private scalar; signatures are SM2 with SM3
+    and the default user ID ``1234567812345678`` (GM/T 0009), ``r || s``."""
+    probe = _sm2(private_hex)
+    public_hex = probe._kg(int(private_hex, 16), probe.ecc_table["g"])
+    signer = _sm2(private_hex, public_hex)
+    return SigningKey(
+        PublicKey("sm2", bytes.fromhex(public_hex)),
+        lambda message: bytes.fromhex(signer.sign_with_sm3(message)),
+    )
+
+
+def _sm2_scalar(text: str) -> str | None:
+    """The private key in an SM2 key file's text (64 hex characters), else ``None``."""
+    digits = "".join(text.split()).lower()
+    if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return digits if 0 < int(digits, 16) < _SM2_N - 1 else None
+
+
+def bench_key_path(algorithm: str = ALGORITHM) -> Path:
     """Where this machine's bench key lives (``$XDG_CONFIG_HOME`` or ``~/.config``)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "vgi-bench" / "bench-ed25519.pem"
+    name = "bench-ed25519.pem" if algorithm == "ed25519" else f"bench-{algorithm}.key"
+    return Path(base) / "vgi-bench" / name
 
 
-def fingerprint(public_key: Ed25519PublicKey) -> str:
+def fingerprint(public_key: Ed25519PublicKey | PublicKey) -> str:
+    if isinstance(public_key, PublicKey):
+        return public_key.fingerprint
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "SHA256:" + hashlib.sha256(raw).hexdigest()[:32]
+    return PublicKey("ed25519", raw).fingerprint
 
 
-def _read_private_key(path: Path) -> Ed25519PrivateKey:
+def _read_private_key(path: Path, algorithm: str = ALGORITHM) -> SigningKey:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SignatureError(f"signing key {path}: {exc.strerror or exc}") from None
+    if algorithm == "sm2":
+        scalar = _sm2_scalar(data.decode("ascii", "replace"))
+        if scalar is None:
+            raise SignatureError(f"signing key {path}: not an SM2 key (64 hex characters)")
+        return _sm2_key(scalar)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
@@ -134,21 +234,26 @@ def _read_private_key(path: Path) -> Ed25519PrivateKey:
         raise SignatureError(f"signing key {path}: {reason}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise SignatureError(f"signing key {path}: not an Ed25519 key")
-    return key
+    return _ed25519_key(key)
 
 
-def _create_bench_key(path: Path) -> None:
-    """Write a new key atomically; if another process won the race, keep its key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
+def _new_key_bytes(algorithm: str) -> bytes:
+    if algorithm == "sm2":
+        return f"{secrets.randbelow(_SM2_N - 2) + 1:064x}\n".encode()
+    return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def _create_bench_key(path: Path, algorithm: str = ALGORITHM) -> None:
+    """Write a new key atomically; if another process won the race, keep its key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bench-key.")
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, pem)
+        os.write(fd, _new_key_bytes(algorithm))
         os.fsync(fd)
         os.close(fd)
         try:
@@ -159,26 +264,37 @@ def _create_bench_key(path: Path) -> None:
         os.unlink(tmp)
 
 
-def load_signer(signing_key: str | None, *, lab: str = "", operator: str = "") -> Signer:
+def load_signer(
+    signing_key: str | None, *, algorithm: str = ALGORITHM, lab: str = "", operator: str = ""
+) -> Signer:
     """The lab's key at ``signing_key``, or (``None``) the bench key, made on first use."""
+    if algorithm not in ALGORITHMS:
+        raise SignatureError(f"unknown signature algorithm {algorithm!r} "
+                             f"(known: {', '.join(ALGORITHMS)})")  # fmt: skip
     if signing_key:
         path = Path(signing_key).expanduser()
-        return Signer(_read_private_key(path), "lab", path, lab, operator)
-    path = bench_key_path()
+        return Signer(_read_private_key(path, algorithm), "lab", path, lab, operator)
+    path = bench_key_path(algorithm)
     if not path.exists():
         try:
-            _create_bench_key(path)
+            _create_bench_key(path, algorithm)
         except OSError as exc:  # read-only home, ...: the run keeps its reports unsigned
             raise SignatureError(f"bench key {path}: {exc.strerror or exc}") from None
-    return Signer(_read_private_key(path), "bench", path, lab, operator)
+    return Signer(_read_private_key(path, algorithm), "bench", path, lab, operator)
 
 
-def load_public_key(path: str | Path) -> Ed25519PublicKey:
-    """A published public key (PEM), or the public half of a PEM private key."""
+def load_public_key(path: str | Path) -> PublicKey:
+    """A published public key: Ed25519 PEM (or the public half of a PEM private key), or
+    SM2 as hex (128 characters x || y, ``04`` prefix allowed; or a 64-character private key)."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SignatureError(f"key {path}: {exc.strerror or exc}") from None
+    text = "".join(data.decode("ascii", "replace").split()).lower()
+    if len(text) in (128, 130) and all(c in "0123456789abcdef" for c in text):
+        return PublicKey("sm2", bytes.fromhex(text[-128:]))
+    if (scalar := _sm2_scalar(text)) is not None:
+        return _sm2_key(scalar).public
     try:
         key: Any = serialization.load_pem_public_key(data)
     except ValueError:
@@ -188,7 +304,8 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
             raise SignatureError(f"key {path}: not a PEM key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise SignatureError(f"key {path}: not an Ed25519 key")
-    return key
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return PublicKey("ed25519", raw)
 
 
 # --------------------------------------------------------------------------- manifest
@@ -224,10 +341,10 @@ def _canonical(payload: dict[str, Any]) -> bytes:
 def sign_run(run_dir: Path, signer: Signer) -> Path:
     """Write ``run_dir/report.sig`` over every file now in ``run_dir``; return its path."""
     run_dir = Path(run_dir)
-    public = signer.private_key.public_key()
+    public = signer.key.public
     payload = {
         "format": FORMAT,
-        "algorithm": ALGORITHM,
+        "algorithm": public.algorithm,
         "signed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "signer": {
             "key": signer.origin,
@@ -235,15 +352,13 @@ def sign_run(run_dir: Path, signer: Signer) -> Path:
             "lab": signer.lab,
             "operator": signer.operator,
         },
-        "public_key": base64.b64encode(
-            public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        ).decode(),
-        "fingerprint": fingerprint(public),
+        "public_key": base64.b64encode(public.raw).decode(),
+        "fingerprint": public.fingerprint,
         "files": manifest(run_dir),
     }
     document = {
         **payload,
-        "signature": base64.b64encode(signer.private_key.sign(_canonical(payload))).decode(),
+        "signature": base64.b64encode(signer.key.sign(_canonical(payload))).decode(),
     }
     path = run_dir / SIG_NAME
     partial = path.with_name(f".{SIG_NAME}.tmp")
@@ -261,23 +376,23 @@ def _read_sig(sig_path: Path) -> dict[str, Any]:
         raise SignatureError(f"{sig_path}: not a vgi-bench signature file") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SignatureError(f"{sig_path}: not a {FORMAT} file")
-    if document.get("algorithm") != ALGORITHM:
+    if document.get("algorithm") not in ALGORITHMS:
         raise SignatureError(f"{sig_path}: unsupported algorithm {document.get('algorithm')!r}")
     if not isinstance(document.get("files"), dict):
         raise SignatureError(f"{sig_path}: no file manifest")
     return document
 
 
-def verify_run(sig_path: Path, expected_key: Ed25519PublicKey | None = None) -> Verification:
+def verify_run(sig_path: Path, expected_key: PublicKey | None = None) -> Verification:
     """Check the signature of ``sig_path`` and every file of its directory against it."""
     sig_path = Path(sig_path)
     document = _read_sig(sig_path)
     payload = {k: v for k, v in document.items() if k != "signature"}
+    public: PublicKey | None
     try:
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(document["public_key"]))
-        public.verify(base64.b64decode(document["signature"]), _canonical(payload))
-        valid = True
-    except (KeyError, TypeError, ValueError, InvalidSignature):
+        public = PublicKey(document["algorithm"], base64.b64decode(document["public_key"]))
+        valid = public.verify(base64.b64decode(document["signature"]), _canonical(payload))
+    except (KeyError, TypeError, ValueError):
         valid = False
         public = None
     signed: dict[str, str] = document["files"]
@@ -290,5 +405,5 @@ def verify_run(sig_path: Path, expected_key: Ed25519PublicKey | None = None) -> 
         signed=payload,
     )
     if expected_key is not None:
-        result.key_mismatch = public is None or fingerprint(public) != fingerprint(expected_key)
+        result.key_mismatch = public is None or public != expected_key
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import stat
@@ -221,3 +222,55 @@ def test_unwritable_bench_key_keeps_the_reports(tmp_path: Path) -> None:
     built = build_reports(sample_summary(), run, pdf=False)
     assert built.html and built.sig is None
     assert built.problems and built.problems[0].startswith("report.sig not written: bench key")
+
+
+# --------------------------------------------------------------------------- SM2 by profile
+
+#: GM/T 0003.5's example private key (a public test vector, never a real key).
+SM2_PRIVATE = "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8"
+
+
+def test_sm2_lab_key_signs_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "lab-sm2.key").write_text(SM2_PRIVATE + "\n")
+    summary = sample_summary()
+    summary["profile"]["report"] = {"lab": "CVC test lab", "signature": "sm2",
+                                    "signing_key": str(tmp_path / "lab-sm2.key")}  # fmt: skip
+    run = fake_run(tmp_path)
+    built = build_reports(summary, run, pdf=False)
+    doc = json.loads(built.sig.read_text())
+    assert doc["algorithm"] == "sm2" and doc["signer"]["key"] == "lab"
+    assert len(base64.b64decode(doc["signature"])) == 64  # r || s
+    assert "sm2" in (run / "report.html").read_text()
+    public = load_signer(str(tmp_path / "lab-sm2.key"), algorithm="sm2").key.public
+    (tmp_path / "lab-sm2.pub").write_text("04" + public.raw.hex().upper() + "\n")
+    assert main(["verify", str(run), "--key", str(tmp_path / "lab-sm2.pub")]) == 0
+    assert "OK: " in capsys.readouterr().out
+    (run / "can.asc").write_text("forged")
+    assert main(["verify", str(run)]) == 1
+    assert "altered: can.asc" in capsys.readouterr().out
+
+
+def test_sm2_wrong_key_and_forged_signature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = fake_run(tmp_path)
+    sig = sign_run(run, load_signer(None, algorithm="sm2"))  # the bench's own SM2 key
+    assert bench_key_path("sm2").is_file() and bench_key_path("sm2") != bench_key_path()
+    (tmp_path / "other.key").write_text(SM2_PRIVATE)
+    assert main(["verify", str(run), "--key", str(tmp_path / "other.key")]) == 1
+    assert "wrong key" in capsys.readouterr().out
+    doc = json.loads(sig.read_text())
+    doc["signer"]["lab"] = "someone else"
+    sig.write_text(json.dumps(doc))
+    assert main(["verify", str(run)]) == 1
+    assert "bad signature" in capsys.readouterr().out
+
+
+def test_sm2_key_file_must_be_hex(tmp_path: Path) -> None:
+    (tmp_path / "bad.key").write_text("not a key")
+    with pytest.raises(SignatureError, match="not an SM2 key"):
+        load_signer(str(tmp_path / "bad.key"), algorithm="sm2")
+    profile = load_profile(None)
+    assert profile.report.signature == "ed25519"
+    with pytest.raises(ProfileError, match="signature"):
+        parse_profile({**profile.raw, "report": {"signature": "rsa"}})
