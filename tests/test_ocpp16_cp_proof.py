@@ -36,6 +36,9 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_RPC_01_CS": ("unknown_action_not_supported",),
     "VGI_RPC_02_CS": ("drops_malformed_frames",),
     "VGI_RPC_03_CS": ("accepts_invalid_payload",),
+    "TC_044_1_CS": ("firmware_status_skipped",),
+    "TC_044_2_CS": ("firmware_download_failure_hidden",),
+    "TC_045_1_CS": ("diagnostics_not_uploaded",),
 }
 
 

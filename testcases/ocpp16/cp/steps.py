@@ -37,3 +37,22 @@ def transaction_id(rig: CpRig, start: Entry) -> int | None:
         lambda e: e.frame.unique_id == start.frame.unique_id and e.seq > start.seq, 5, start.seq
     )
     return None if answer is None else answer.payload.get("transactionId")
+
+
+def next_status(
+    rig: CpRig, action: str, expected: str | tuple[str, ...], since: int, within: float,
+    before: list[str] | None = None,
+) -> Entry:  # fmt: skip
+    """The DUT's next ``action`` CALL (a status notification) from ``since`` on, which must
+    carry ``status`` ``expected`` (one of them); ``before``: the statuses already seen, for
+    the failure message. Appends what it saw to ``before``."""
+    wanted = (expected,) if isinstance(expected, str) else expected
+    text = " or ".join(wanted)
+    after = f" after {', '.join(before)}" if before else ""
+    entry = expect_call(rig.log, action, since=since, within=within,
+                        what=f"{action} {text}{after}")  # fmt: skip
+    status = entry.payload.get("status")
+    check(status in wanted, f"{action} {text}{after}", f"{action} {status!r}")
+    if before is not None:
+        before.append(str(status))
+    return entry
