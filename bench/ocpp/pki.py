@@ -1,7 +1,8 @@
 """Throwaway X.509 material for TLS cases: a CA and leaf certificates (``cryptography``).
 
-Used where a case needs a certificate the DUT must refuse (one no trusted CA signed), and
-by the bench's own tests to run security profiles 2 and 3 without a real PKI.
+Used where a case needs a certificate the DUT must refuse (one no trusted CA signed, or one
+the right CA signed that has expired), and by the bench's own tests to run security
+profiles 2 and 3 without a real PKI.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -45,16 +47,23 @@ def _write(directory: Path, stem: str, cert: x509.Certificate, key: ec.EllipticC
     return Issued(cert_path, key_path)
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key, *, expired: bool = False
+) -> x509.CertificateBuilder:
+    """Valid from 5 minutes ago for 2 days; ``expired``: valid 30 days ago, expired a day ago."""
     now = datetime.datetime.now(datetime.timezone.utc)
+    if expired:
+        start, end = now - datetime.timedelta(days=30), now - datetime.timedelta(days=1)
+    else:
+        start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
+        .not_valid_before(start)
+        .not_valid_after(end)
     )
 
 
@@ -82,9 +91,13 @@ def make_ca(directory: Path, name: str = "vgi-bench test CA") -> Issued:
     return _write(directory, "ca", cert, key)
 
 
-def make_leaf(directory: Path, stem: str, common_name: str, ca: Issued | None = None) -> Issued:
+def make_leaf(
+    directory: Path, stem: str, common_name: str, ca: Issued | None = None,
+    *, expired: bool = False,
+) -> Issued:  # fmt: skip
     """A certificate for 127.0.0.1/localhost usable as TLS server and client; self-signed
-    when ``ca`` is None (a certificate nobody trusts)."""
+    when ``ca`` is None (a certificate nobody trusts); ``expired``: its validity ended a
+    day ago (signed by ``ca`` all the same)."""
     key = ec.generate_private_key(ec.SECP256R1())
     if ca is None:
         issuer, signer = _name(common_name), key
@@ -99,10 +112,37 @@ def make_leaf(directory: Path, stem: str, common_name: str, ca: Issued | None = 
         [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
     )
     cert = (
-        _builder(_name(common_name), issuer, key.public_key())
+        _builder(_name(common_name), issuer, key.public_key(), expired=expired)
         .add_extension(san, critical=False)
         .add_extension(usage, critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(signer, hashes.SHA256())
     )
     return _write(directory, stem, cert, key)
+
+
+def issuing_ca(cert: str | Path | None, ca_cert: str | Path | None) -> Issued:
+    """The CA of ``ca_cert`` with its private key, when it issued ``cert``: what the bench
+    needs to sign another certificate the DUT trusts as much as ``cert``.
+
+    The key is looked for next to ``ca_cert`` with the suffix ``.key`` (``make_ca``'s
+    layout: ``ca.pem`` and ``ca.key``). Raises ``LookupError`` saying what is missing.
+    """
+    if not cert or not ca_cert:
+        raise LookupError("needs [ocpp] cert and ca_cert")
+    ca = x509.load_pem_x509_certificate(Path(ca_cert).read_bytes())
+    own = x509.load_pem_x509_certificate(Path(cert).read_bytes())
+    try:
+        own.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature) as exc:
+        raise LookupError(f"ca_cert {ca_cert} did not issue the bench's cert {cert}") from exc
+    key_path = Path(ca_cert).with_suffix(".key")
+    if not key_path.is_file():
+        raise LookupError(f"needs the private key of ca_cert at {key_path} to sign a certificate")
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if key.public_key().public_bytes(*_SPKI) != ca.public_key().public_bytes(*_SPKI):
+        raise LookupError(f"{key_path} is not the private key of ca_cert {ca_cert}")
+    return Issued(Path(ca_cert), key_path)
+
+
+_SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
