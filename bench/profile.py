@@ -162,6 +162,7 @@ class OcppConfig:
     ca_cert: str | None = None
     cert: str | None = None
     key: str | None = None
+    ca_key: str | None = None  # the CA's private key: lets cases sign certificates it trusts
     call_timeout_s: float = 10.0  # wait for the answer to a CALL the bench sends
     timeouts: dict[str, float] = field(default_factory=dict, hash=False)  # action -> s
 
@@ -487,6 +488,7 @@ _OCPP = _Section(
         "ca_cert": _str(default=None, path=True),
         "cert": _str(default=None, path=True),
         "key": _str(default=None, path=True),
+        "ca_key": _str(default=None, path=True),
         "call_timeout_s": _Field((float,), default=10.0, check=_positive, convert=float),
         "timeouts": _Field(
             (dict,),

@@ -121,12 +121,15 @@ def make_leaf(
     return _write(directory, stem, cert, key)
 
 
-def issuing_ca(cert: str | Path | None, ca_cert: str | Path | None) -> Issued:
+def issuing_ca(
+    cert: str | Path | None, ca_cert: str | Path | None, ca_key: str | Path | None = None
+) -> Issued:
     """The CA of ``ca_cert`` with its private key, when it issued ``cert``: what the bench
     needs to sign another certificate the DUT trusts as much as ``cert``.
 
-    The key is looked for next to ``ca_cert`` with the suffix ``.key`` (``make_ca``'s
-    layout: ``ca.pem`` and ``ca.key``). Raises ``LookupError`` saying what is missing.
+    The key is ``ca_key`` (``[ocpp] ca_key``), else looked for next to ``ca_cert`` with the
+    suffix ``.key`` (``make_ca``'s layout: ``ca.pem`` and ``ca.key``). Raises
+    ``LookupError`` saying what is missing.
     """
     if not cert or not ca_cert:
         raise LookupError("needs [ocpp] cert and ca_cert")
@@ -136,9 +139,10 @@ def issuing_ca(cert: str | Path | None, ca_cert: str | Path | None) -> Issued:
         own.verify_directly_issued_by(ca)
     except (ValueError, TypeError, InvalidSignature) as exc:
         raise LookupError(f"ca_cert {ca_cert} did not issue the bench's cert {cert}") from exc
-    key_path = Path(ca_cert).with_suffix(".key")
+    key_path = Path(ca_key) if ca_key else Path(ca_cert).with_suffix(".key")
     if not key_path.is_file():
-        raise LookupError(f"needs the private key of ca_cert at {key_path} to sign a certificate")
+        raise LookupError(f"needs the private key of ca_cert ([ocpp] ca_key, or {key_path}) "
+                          "to sign a certificate")  # fmt: skip
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     if key.public_key().public_bytes(*_SPKI) != ca.public_key().public_bytes(*_SPKI):
         raise LookupError(f"{key_path} is not the private key of ca_cert {ca_cert}")

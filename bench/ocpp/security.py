@@ -41,6 +41,7 @@ class Security:
     ca_cert: str | None = None
     cert: str | None = None
     key: str | None = None
+    ca_key: str | None = None  # only for cases that sign a certificate (expired, ...)
     tls_min: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
     tls_max: ssl.TLSVersion | None = None  # None: the highest this OpenSSL has
     check_expiry: bool = True
@@ -49,7 +50,7 @@ class Security:
     def from_config(cls, ocpp: OcppConfig) -> Security:
         return cls(
             ocpp.security_profile, ocpp.charge_point_id or "CP_1", ocpp.password,
-            ocpp.ca_cert, ocpp.cert, ocpp.key,
+            ocpp.ca_cert, ocpp.cert, ocpp.key, ocpp.ca_key,
         )  # fmt: skip
 
     def with_(self, **changes: object) -> Security:

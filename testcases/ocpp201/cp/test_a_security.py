@@ -4,7 +4,8 @@ These run when the profile's ``[ocpp] security_profile`` is high enough (skipped
 Basic auth from 1 on, TLS from 2 on. The bench's CSMS uses the profile's ``cert``/``key``;
 TC_A_05_CS swaps in a throwaway self-signed certificate the station must refuse, TC_A_06_CS
 offers only TLS 1.0/1.1 and VGI_A_01_CS presents an expired certificate signed by the CA
-that issued ``cert`` (its key next to ``ca_cert``, see :func:`bench.ocpp.pki.issuing_ca`).
+that issued ``cert`` (its key: ``[ocpp] ca_key``, else next to ``ca_cert``; see
+:func:`bench.ocpp.pki.issuing_ca`).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def test_vgi_a_01_cs(rig: CpRig, measurements: Measurements, tmp_path: Path) -> 
     """
     _needs(rig, 2, 3)
     try:
-        ca = issuing_ca(rig.security.cert, rig.security.ca_cert)
+        ca = issuing_ca(rig.security.cert, rig.security.ca_cert, rig.security.ca_key)
     except LookupError as exc:
         pytest.skip(f"cannot sign an expired certificate the station trusts: {exc}")
     expired = make_leaf(tmp_path / "expired", "expired", "vgi-bench expired CSMS", ca,

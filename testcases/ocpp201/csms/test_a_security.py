@@ -121,7 +121,7 @@ def test_vgi_a_01_csms(rig: CsmsRig, measurements: Measurements, tmp_path: Path)
     if security.profile != 3:
         pytest.skip(f"needs [ocpp] security_profile 3, the profile has {security.profile}")
     try:
-        ca = issuing_ca(security.cert, security.ca_cert)
+        ca = issuing_ca(security.cert, security.ca_cert, security.ca_key)
     except LookupError as exc:
         pytest.skip(f"cannot sign an expired certificate the CSMS trusts: {exc}")
     expired = make_leaf(tmp_path / "expired", "expired", security.charge_point_id, ca,
