@@ -39,6 +39,17 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_044_1_CS": ("firmware_status_skipped",),
     "TC_044_2_CS": ("firmware_download_failure_hidden",),
     "TC_045_1_CS": ("diagnostics_not_uploaded",),
+    "TC_042_2_CS": ("empty_list_version_nonzero",),
+    "TC_043_CS": ("local_list_version_stale",),
+    "TC_008_CS": ("ignores_local_list",),
+    "TC_046_1_CS": ("ignores_reservation", "reservation_not_enforced"),
+    "TC_047_CS": ("reservation_never_expires",),
+    "TC_051_CS": ("cancel_reservation_ignored",),
+    "TC_052_CS": ("accepts_unknown_reservation",),
+    "TC_054_CS": ("trigger_not_sent",),
+    "TC_055_CS": ("trigger_unknown_connector_accepted",),
+    "TC_017_1_CS": ("unlock_fails",),
+    "TC_018_1_CS": ("unlock_keeps_transaction",),
 }
 
 
