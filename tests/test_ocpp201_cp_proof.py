@@ -42,6 +42,22 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_RPC_01_CS": ("unknown_action_not_supported",),
     "VGI_RPC_02_CS": ("drops_malformed_frames",),
     "VGI_RPC_03_CS": ("accepts_invalid_payload",),
+    "TC_B_12_CS": ("notify_report_missing",),
+    "TC_B_13_CS": ("full_inventory_partial",),
+    "TC_D_01_CS": ("local_list_version_not_stored",),
+    "TC_D_02_CS": ("ignores_local_list",),
+    "TC_D_06_CS": ("accepts_version_mismatch",),
+    "TC_F_05_CS": ("unlocks_during_transaction",),
+    "TC_F_06_CS": ("unlock_connector_failed",),
+    "TC_F_23_CS": ("trigger_message_ignored",),
+    "TC_H_01_CS": ("ignores_reservation",),
+    "TC_H_02_CS": ("reservation_not_enforced",),
+    "TC_H_07_CS": ("reservation_never_expires",),
+    "TC_H_17_CS": ("keeps_cancelled_reservation",),
+    "TC_L_01_CS": ("firmware_status_skipped",),
+    "TC_L_07_CS": ("firmware_fake_download",),
+    "TC_N_25_CS": ("log_request_id_mismatch", "log_upload_skipped"),
+    "TC_N_26_CS": ("log_upload_skipped",),
 }
 
 
