@@ -42,7 +42,8 @@ Other rules:
   stored as a string.
 * ``[instruments.NAME]`` has ``driver`` (required), ``resource``, ``limits`` (a table of
   numbers); further keys go to :attr:`InstrumentConfig.options` in the same way.
-* Relative certificate paths in ``[ocpp]`` are resolved against the profile's directory.
+* Relative certificate paths in ``[ocpp]`` and ``[platform]`` are resolved against the
+  profile's directory.
 * Anything else that is unknown, of the wrong type or out of range is refused with a
   :class:`ProfileError` whose one-line message names the key.
 
@@ -192,6 +193,11 @@ class PlatformConfig:
     token_wait_max_s: float = 30.0  # longest the token-expiry case waits
     max_body_bytes: int = 1048576  # the oversized-body case sends more than this
     realtime_period_s: float = 15.0  # gridplat: required real-time upload period
+    charge_status_period_s: float = 60.0  # notification_equip_charge_status period
+    check_orders_wait_s: float = 60.0  # longest wait for a check_charge_orders push
+    ca_cert: str | None = None  # trust for an https:// url of the DUT
+    cert: str | None = None  # the bench's server identity at ``listen`` (HTTPS when set)
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -522,6 +528,11 @@ _PLATFORM = _Section(
         "token_wait_max_s": _Field((float,), default=30.0, check=_positive, convert=float),
         "max_body_bytes": _Field((int,), default=1048576, bounds=(1024, 64 * 1048576)),
         "realtime_period_s": _Field((float,), default=15.0, check=_positive, convert=float),
+        "charge_status_period_s": _Field((float,), default=60.0, check=_positive, convert=float),
+        "check_orders_wait_s": _Field((float,), default=60.0, check=_positive, convert=float),
+        "ca_cert": _str(default=None, check=_non_empty, path=True),
+        "cert": _str(default=None, check=_non_empty, path=True),
+        "key": _str(default=None, check=_non_empty, path=True),
     },
 )
 

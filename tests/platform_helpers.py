@@ -27,6 +27,8 @@ def platform_section(**overrides: object) -> str:
         "ack_limit_s": 2.0,
         "max_body_bytes": 65536,
         "realtime_period_s": 0.5,
+        "charge_status_period_s": 0.5,
+        "check_orders_wait_s": 3.0,
         **overrides,
     }
     return "[platform]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in values.items())

@@ -415,3 +415,26 @@ def test_default_profile_shows_the_gbt27930_section_commented_out(tmp_path: Path
     )
     profile = load_profile(write(tmp_path, uncommented, "default.toml"))
     assert profile.raw["gbt27930"] == {"edition": "2015"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[platform]\nca_cert=5\n", "'platform.ca_cert' must be a string, got int"),
+        ("[platform]\ncert=''\n", "'platform.cert'"),
+        ("[platform]\nca_crt='ca.pem'\n", "unknown key 'platform.ca_crt'"),
+        ("[platform]\ncharge_status_period_s=0\n", "'platform.charge_status_period_s'"),
+        ("[platform]\ncheck_orders_wait_s='x'\n", "'platform.check_orders_wait_s'"),
+    ],
+)
+def test_platform_tls_and_timing_keys_are_checked(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in load_error(tmp_path, MINIMAL + text)
+
+
+def test_platform_certificate_paths_are_resolved(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text(MINIMAL + "[platform]\nca_cert='ca.pem'\ncert='b.pem'\nkey='b.key'\n")
+    platform = load_profile(path).platform
+    assert platform is not None
+    assert platform.ca_cert == str(tmp_path.resolve() / "ca.pem")
+    assert platform.key == str(tmp_path.resolve() / "b.key")

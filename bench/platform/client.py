@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from bench.platform.envelope import (
 )
 from bench.platform.log import MessageLog, masked
 from bench.platform.ret import Ret, ret_name
+from bench.platform.tls import describe
 from bench.platform.tokens import Token
 
 TOKEN_ENDPOINT = "query_token"
@@ -90,6 +92,10 @@ class PlatformClient:
     #: On Ret 4002 fetch a new token and call once more (what deployed clients do). Off for
     #: the bench's own calls: a case sends exactly what it means to.
     refresh_on_token_error: bool = False
+    #: What an https:// ``base_url`` is verified against (None: the system's trust store).
+    ssl_context: ssl.SSLContext | None = None
+    #: The last ``query_token`` exchange (why there is no token, when there is none).
+    token_exchange: Exchange | None = None
 
     # ---------------------------------------------------------------- envelopes
 
@@ -119,7 +125,9 @@ class PlatformClient:
         """Seal ``data``, POST it (with the current token) and open the answer."""
         token = self.current_token() if auth else None
         if auth and token is None:
-            return Exchange(endpoint, data, None, b"", None, "no token (query_token failed)", 0.0)
+            why = "" if self.token_exchange is None else f": {self.token_exchange.seen()}"
+            problem = f"no token (query_token failed{why})"
+            return Exchange(endpoint, data, None, b"", None, problem, 0.0)
         exchange = self.post(endpoint, self.envelope(data), token=token, sent=data)
         if auth and self.refresh_on_token_error and exchange.ret == Ret.TOKEN:
             self.token = None
@@ -161,10 +169,15 @@ class PlatformClient:
         base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
         url = urllib.parse.urljoin(base, endpoint)
         parts = urllib.parse.urlsplit(url)
-        conn_cls = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        conn = conn_cls(parts.hostname or "127.0.0.1", parts.port, timeout=self.timeout_s)
+        host = parts.hostname or "127.0.0.1"
+        conn: http.client.HTTPConnection
+        if parts.scheme == "https":
+            context = self.ssl_context or ssl.create_default_context()
+            conn = http.client.HTTPSConnection(
+                host, parts.port, timeout=self.timeout_s, context=context
+            )
+        else:
+            conn = http.client.HTTPConnection(host, parts.port, timeout=self.timeout_s)
         try:
             conn.request("POST", parts.path or "/", body=payload, headers=headers)
             reply = conn.getresponse()
@@ -172,6 +185,8 @@ class PlatformClient:
             if len(answer) > MAX_ANSWER_BYTES:
                 return reply.status, b"", f"answer larger than {MAX_ANSWER_BYTES} bytes"
             return reply.status, answer, ""
+        except ssl.SSLError as exc:
+            return None, b"", f"no answer ({describe(exc)})"
         except (OSError, http.client.HTTPException) as exc:
             return None, b"", f"no answer ({type(exc).__name__}: {exc})"
         finally:
@@ -197,8 +212,10 @@ class PlatformClient:
         data = {"OperatorID": oid, "OperatorSecret": operator_secret or self.operator_secret}
         exchange = self.post(TOKEN_ENDPOINT, self.envelope(data, operator_id=oid), sent=data)
         token = granted_token(exchange)
-        if token is not None and operator_id is None and operator_secret is None:
-            self.token = token
+        if operator_id is None and operator_secret is None:
+            self.token_exchange = exchange
+            if token is not None:
+                self.token = token
         return exchange
 
     def current_token(self) -> str | None:

@@ -9,7 +9,8 @@ from typing import Any
 from bench.platform.client import TOKEN_ENDPOINT, PlatformClient
 from bench.platform.envelope import EnvelopeCodec, SeqCounter
 from bench.platform.log import MessageLog
-from bench.platform.server import Call, EnvelopeService, Policy
+from bench.platform.server import Call, EnvelopeService, PlatformHttpServer, Policy
+from bench.platform.tls import TlsSetupError, bench_server_context, caller_context, serves_tls
 from bench.platform.tokens import TokenStore
 from bench.profile import PlatformConfig
 
@@ -28,6 +29,54 @@ def url_address(url: str) -> tuple[str, int, str]:
     parts = urllib.parse.urlsplit(url)
     default = 443 if parts.scheme == "https" else 80
     return parts.hostname or "127.0.0.1", parts.port or default, parts.path or "/"
+
+
+def partner_url(config: PlatformConfig, prefix: str = "/") -> str:
+    """Where the DUT reaches the bench's server: ``listen`` + ``prefix``, https when the
+    bench serves TLS (``cert``/``key``)."""
+    scheme = "https" if serves_tls(config) else "http"
+    return f"{scheme}://{config.listen}{prefix}"
+
+
+def bench_server(
+    config: PlatformConfig, service: EnvelopeService, host: str, port: int
+) -> PlatformHttpServer:
+    """The bench's own server at ``host:port``, with TLS when the profile gives cert/key."""
+    try:
+        context = bench_server_context(config)
+    except TlsSetupError as exc:
+        raise LinkSetupError(str(exc)) from None
+    return PlatformHttpServer(service, host, port, tls=context)
+
+
+def dut_server(
+    config: PlatformConfig, service: EnvelopeService, host: str, port: int, https: bool
+) -> PlatformHttpServer:
+    """A simulated DUT's server; for an https url it presents the profile's ``cert``/``key``
+    (the lab's own PKI: the reference platforms share the bench's identity)."""
+    context = None
+    if https:
+        if not serves_tls(config):
+            raise LinkSetupError(
+                "[platform] url is https: the simulated platform needs cert and key"
+            )
+        try:
+            context = bench_server_context(config)
+        except TlsSetupError as exc:
+            raise LinkSetupError(str(exc)) from None
+    return PlatformHttpServer(service, host, port, tls=context)
+
+
+def is_https(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith("https:")
+
+
+def dut_placement(config: PlatformConfig) -> tuple[str, int, str | None, bool]:
+    """Where a simulated DUT serves (``url``: host, port), where it pushes (the bench's
+    ``listen`` under the same path prefix, or None) and whether it serves HTTPS."""
+    host, port, prefix = url_address(config.url or "")
+    partner = partner_url(config, prefix) if config.listen else None
+    return host, port, partner, is_https(config.url)
 
 
 def codec_for(config: PlatformConfig) -> EnvelopeCodec:
@@ -56,9 +105,14 @@ def client_for(
 ) -> PlatformClient:
     """A client calling ``url`` as the profile's operator (as the DUT for ``dut->bench``)."""
     operator_id, secret = _identity(config, peer=direction == "dut->bench")
+    try:
+        context = caller_context(config, url)
+    except TlsSetupError as exc:
+        raise LinkSetupError(str(exc)) from None
     return PlatformClient(
         url, codec_for(config), operator_id, secret, timeout_s=config.timeout_s,
         log=log or MessageLog(), direction=direction, seq=seq or SeqCounter(),
+        ssl_context=context,
     )  # fmt: skip
 
 

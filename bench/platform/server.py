@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -198,14 +200,47 @@ def _lenient_request(envelope: Any, codec: EnvelopeCodec) -> Request:
                    str(body.get(n.Seq, "")))  # fmt: skip
 
 
-class PlatformHttpServer:
-    """An :class:`EnvelopeService` on ``host:port`` in a daemon thread."""
+class _TlsHttpServer(ThreadingHTTPServer):
+    """HTTPS: each connection's handshake runs in its own thread (a stalled or refused
+    client holds up nobody); a failed handshake is logged and the connection dropped."""
 
-    def __init__(self, service: EnvelopeService, host: str, port: int) -> None:
+    daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(10.0)
+        try:
+            wrapped = self.tls.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError) as exc:
+            log.info("TLS handshake with %s failed: %s", client_address, exc)
+            return
+        wrapped.settimeout(None)
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            with contextlib.suppress(OSError):
+                wrapped.shutdown(socket.SHUT_RDWR)
+            wrapped.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended badly", client_address, exc_info=True)
+
+
+class PlatformHttpServer:
+    """An :class:`EnvelopeService` on ``host:port`` in a daemon thread; HTTPS (TLS 1.2 or
+    later, see :mod:`bench.platform.tls`) when ``tls`` is given."""
+
+    def __init__(
+        self, service: EnvelopeService, host: str, port: int, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.service = service
+        self.tls = tls
         handler = _handler_class(service)
-        self._httpd = ThreadingHTTPServer((host, port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _TlsHttpServer((host, port), handler)
+        self._httpd.tls = tls
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"platform-http-{port}", daemon=True,
@@ -215,6 +250,10 @@ class PlatformHttpServer:
     def address(self) -> tuple[str, int]:
         host, port = self._httpd.server_address[:2]
         return str(host), int(port)
+
+    @property
+    def scheme(self) -> str:
+        return "http" if self.tls is None else "https"
 
     def start(self) -> PlatformHttpServer:
         self._thread.start()

@@ -20,7 +20,7 @@ from bench.cases import check, fail
 from bench.platform.client import Exchange
 from bench.platform.endpoints import Endpoints, gridplat_endpoints
 from bench.platform.inbox import Ack, Notification, echo
-from bench.platform.link import url_address
+from bench.platform.link import dut_placement
 from bench.platform.ret import Ret
 from bench.platform.schemas import SchemaSet
 from bench.profile import PlatformConfig
@@ -50,8 +50,7 @@ def grid_acks(overrides: Mapping[str, str]) -> dict[str, Ack]:
 def reference_operator_platform(config: PlatformConfig, faults: tuple[str, ...]) -> Any:
     from fixtures.platform.gridplat import ReferenceOperatorPlatform
 
-    host, port, prefix = url_address(config.url or "")
-    return ReferenceOperatorPlatform(config, faults, host, port, f"http://{config.listen}{prefix}")
+    return ReferenceOperatorPlatform(config, faults, *dut_placement(config))
 
 
 def ok(exchange: Exchange, what: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +14,17 @@ from typing import Any
 from bench.cases import check, fail
 from bench.platform.client import Exchange
 from bench.platform.inbox import Notification, echo
-from bench.platform.link import url_address
+from bench.platform.link import dut_placement
 from bench.platform.ret import Ret, ret_name
 from bench.platform.schemas import SchemaSet
 from bench.profile import PlatformConfig
 from fixtures.platform.rig import PlatformRig
 
 SCHEMAS = SchemaSet("testcases.tcec102.platform")
+
+#: The bench's reconciliation answer: no disputed order (T/CEC 102.3 check_charge_orders).
+NO_DISPUTE = {"TotalDisputeOrder": 0, "TotalDisputePower": 0, "TotalDisputeMoney": 0,
+              "DisputeOrders": []}  # fmt: skip
 
 #: The bench's answers to the DUT's pushes (T/CEC 102.3; partner side).
 PARTNER_ACKS = {
@@ -28,18 +33,21 @@ PARTNER_ACKS = {
     "notification_stop_charge_result": echo("StartChargeSeq", SuccStat=0, FailReason=0),
     "notification_charge_order_info": echo("StartChargeSeq", "ConnectorID", ConfirmResult=0),
     "notification_equip_charge_status": echo("StartChargeSeq", SuccStat=0),
+    "check_charge_orders": echo("CheckOrderSeq", "StartTime", "EndTime", **NO_DISPUTE),
 }
 
 STATUS_CHARGING = 3
 SEQ_LENGTH = 27  # StartChargeSeq: OperatorID + unique part, 27 characters
+#: Energy (kWh) and money (元) carry 2 decimals: sums may differ by one rounding step.
+ENERGY_TOLERANCE_KWH = 0.01
+MONEY_TOLERANCE = 0.01
 
 
 def reference_platform(config: PlatformConfig, faults: tuple[str, ...]) -> Any:
     """The simulated DUT: the reference platform at ``url``, pushing to ``listen``."""
     from fixtures.platform.tcec102 import ReferenceTcec102Platform
 
-    host, port, prefix = url_address(config.url or "")
-    return ReferenceTcec102Platform(config, faults, host, port, f"http://{config.listen}{prefix}")
+    return ReferenceTcec102Platform(config, faults, *dut_placement(config))
 
 
 def ok(exchange: Exchange, what: str) -> dict[str, Any]:
@@ -99,6 +107,23 @@ def charge_seq(operator_id: str) -> str:
 def start_request(rig: PlatformRig, connector_id: str) -> dict[str, Any]:
     seq = charge_seq(rig.client.operator_id)
     return {"StartChargeSeq": seq, "ConnectorID": connector_id, "QRCode": "vgi-bench"}
+
+
+def start_charge(rig: PlatformRig) -> tuple[str, str, dict[str, Any], int]:
+    """Start a charge on a free connector (stopped again after the case): StationID,
+    ConnectorID, the request sent and the inbox mark from before it."""
+    station_id, connector_id = free_connector(rig)
+    request = start_request(rig, connector_id)
+    mark = rig.inbox.mark()
+    rig.extra["start_sent_at"] = time.monotonic()
+    exchange = rig.call("query_start_charge", request)
+    stop = {"StartChargeSeq": request["StartChargeSeq"], "ConnectorID": connector_id}
+    rig.cleanup(lambda: rig.client.call("query_stop_charge", stop))
+    data = ok(exchange, "query_start_charge")
+    conforms("start_charge", data, "query_start_charge Data")
+    check(data["SuccStat"] == 0 and data["StartChargeSeqStat"] in (1, 2),
+          "SuccStat 0, StartChargeSeqStat 1 or 2", exchange.seen())  # fmt: skip
+    return station_id, connector_id, request, mark
 
 
 def waited(rig: PlatformRig, endpoint: str, since: int, match: Callable[[Any], bool],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from bench.cases import case, check
 from testcases.tcec102.platform.steps import (
     BUSINESS_REFUSAL,
+    ENERGY_TOLERANCE_KWH,
     conforms,
     ok,
     refused,
@@ -84,3 +87,40 @@ def test_tcec_i04_too_many_station_ids(rig) -> None:
     ids = [f"VGI-ST-{n:04d}" for n in range(51)]
     exchange = rig.client.call("query_station_status", {"StationIDs": ids})
     refused(rig, exchange, BUSINESS_REFUSAL, "query_station_status with 51 StationIDs")
+
+
+@case("TCEC.I.05", f"{CLAUSE} query_station_stats", "Station statistics add up")
+def test_tcec_i05_station_stats(rig) -> None:
+    """Purpose: a station's energy statistics, per equipment and connector, are consistent.
+
+    Steps: query_stations_info; query_station_stats for the first station, StartTime and
+    EndTime today (``yyyy-MM-dd``).
+    Expected: 1. Ret 0; 2. Data valid against station_stats.json; 3. StationID as asked;
+    4. StationElectricity = the sum of EquipmentElectricity, and each EquipmentElectricity
+    = the sum of its ConnectorElectricity (±0.01 kWh: values carry 2 decimals); 5. every
+    equipment of the station information listed.
+    """
+    station = stations(rig)[0]
+    today = time.strftime("%Y-%m-%d")
+    asked = {"StationID": station.get("StationID"), "StartTime": today, "EndTime": today}
+    data = ok(rig.call("query_station_stats", asked), "query_station_stats")
+    conforms("station_stats", data, "query_station_stats Data")
+    stats = data["StationStats"]
+    rig.measurements.record("StationStats", stats)
+    check(stats["StationID"] == asked["StationID"], f"StationID {asked['StationID']}",
+          f"StationID {stats['StationID']}")  # fmt: skip
+    equipments = stats["EquipmentStatsInfos"]
+    for equipment in equipments:
+        total = sum(c["ConnectorElectricity"] for c in equipment["ConnectorStatsInfos"])
+        check(abs(equipment["EquipmentElectricity"] - total) <= ENERGY_TOLERANCE_KWH,
+              f"EquipmentElectricity of {equipment['EquipmentID']} = the sum of its "
+              f"ConnectorElectricity = {total:.2f}",
+              f"EquipmentElectricity {equipment['EquipmentElectricity']}")  # fmt: skip
+    total = sum(e["EquipmentElectricity"] for e in equipments)
+    check(abs(stats["StationElectricity"] - total) <= ENERGY_TOLERANCE_KWH,
+          f"StationElectricity = the sum of EquipmentElectricity = {total:.2f}",
+          f"StationElectricity {stats['StationElectricity']}")  # fmt: skip
+    listed = {str(e.get("EquipmentID")) for e in station.get("EquipmentInfos") or []}
+    reported = {e["EquipmentID"] for e in equipments}
+    check(listed <= reported, "statistics for every equipment of the station",
+          f"missing {sorted(listed - reported)}")  # fmt: skip

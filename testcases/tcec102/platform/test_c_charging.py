@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 from bench.cases import case, check
 from bench.platform.ret import Ret
 from bench.timing import Latency
 from testcases.tcec102.platform.steps import (
     STATUS_CHARGING,
     conforms,
-    free_connector,
     not_charging,
     ok,
+    start_charge,
     start_request,
     waited,
 )
 
 CLAUSE = "T/CEC 102.3-2016"
-
-
-def _start(rig):
-    station_id, connector_id = free_connector(rig)
-    request = start_request(rig, connector_id)
-    mark = rig.inbox.mark()
-    rig.extra["start_sent_at"] = time.monotonic()
-    exchange = rig.call("query_start_charge", request)
-    stop = {"StartChargeSeq": request["StartChargeSeq"], "ConnectorID": connector_id}
-    rig.cleanup(lambda: rig.client.call("query_stop_charge", stop))
-    data = ok(exchange, "query_start_charge")
-    conforms("start_charge", data, "query_start_charge Data")
-    check(data["SuccStat"] == 0 and data["StartChargeSeqStat"] in (1, 2),
-          "SuccStat 0, StartChargeSeqStat 1 or 2", exchange.seen())  # fmt: skip
-    return station_id, connector_id, request, mark
 
 
 @case("TCEC.N.01", "T/CEC 102.2-2016 notification_stationStatus",
@@ -45,7 +28,7 @@ def test_tcec_n01_status_notification(rig) -> None:
     ``ack_limit_s`` (bench interpretation: the standard gives no figure); 2. its
     ConnectorStatusInfo valid against connector_status_info.json.
     """
-    _, connector_id, _, mark = _start(rig)
+    _, connector_id, _, mark = start_charge(rig)
     sent_at = rig.extra["start_sent_at"]
     push = waited(rig, "notification_stationStatus", mark,
                   lambda d: d["ConnectorStatusInfo"]["ConnectorID"] == connector_id
@@ -71,7 +54,7 @@ def test_tcec_c01_start_charge(rig) -> None:
     for that StartChargeSeq within ``ack_limit_s``, valid, StartChargeSeqStat 2;
     3. query_equip_charge_status valid, StartChargeSeqStat 2 (charging).
     """
-    _, _, request, mark = _start(rig)
+    _, _, request, mark = start_charge(rig)
     seq = request["StartChargeSeq"]
     push = waited(rig, "notification_start_charge_result", mark,
                   lambda d: d["StartChargeSeq"] == seq,
@@ -96,7 +79,7 @@ def test_tcec_c02_stop_and_order(rig) -> None:
     TotalElecMoney + TotalSeviceMoney (±0.01 元); 3. the charge no longer charging
     (StartChargeSeqStat 3 or 4) within ``ack_limit_s``.
     """
-    station_id, connector_id, request, _ = _start(rig)
+    station_id, connector_id, request, _ = start_charge(rig)
     seq = request["StartChargeSeq"]
     mark = rig.inbox.mark()
     stop = rig.call("query_stop_charge", {"StartChargeSeq": seq, "ConnectorID": connector_id})
