@@ -109,3 +109,23 @@ def test_tc_045_1_cs(rig: CpRig, measurements: Measurements) -> None:
                  files.describe())  # fmt: skip
         measurements.record("diagnostics_bytes", len(uploads[0].body))
         measurements.record("upload_s", Latency.between(exchange.request.mono, done.mono))
+
+
+@case("TC_045_2_CS", clause("§5.9 Get Diagnostics, §4.4 Diagnostics Status Notification",
+                            "TC_045_2_CS"), "Get Diagnostics - Upload Failed")  # fmt: skip
+def test_tc_045_2_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: an upload that fails is reported as failed.
+
+    Steps: GetDiagnostics with a location the bench's file server refuses uploads to
+    (HTTP 403), retries 0.
+    Expected: GetDiagnostics.conf; DiagnosticsStatusNotification Uploading, then
+    UploadFailed (§4.4), not Uploaded.
+    """
+    boot_accepted(rig)
+    with file_server(rig.csms.host) as files:
+        location = files.url("read-only/")
+        exchange = rig.call("GetDiagnostics", {"location": location, "retries": 0})
+        expect_result(exchange, "GetDiagnostics.conf")
+        uploading = next_status(rig, DIAGNOSTICS, "Uploading", exchange.request.seq, UPLOAD_S)
+        next_status(rig, DIAGNOSTICS, "UploadFailed", uploading.seq + 1, UPLOAD_S, ["Uploading"])
+        measurements.record("file_server", files.describe())

@@ -69,6 +69,32 @@ def test_tc_043_cs(rig: CpRig, measurements: Measurements) -> None:
     expect_list_version(rig, 5, "after the Differential update")
 
 
+@case("TC_043_2_CS", clause("§5.15 Send Local List", "TC_043_2_CS"),
+      "Send Local Authorization List - VersionMismatch")  # fmt: skip
+def test_tc_043_2_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: a Differential update not newer than the list is refused.
+
+    Steps: LocalAuthListEnabled true; SendLocalList Full listVersion 2; Differential
+    listVersion 5; Differential listVersion 3.
+    Expected: the first two Accepted, GetLocalListVersion 2 then 5; the third
+    SendLocalList.conf VersionMismatch (§5.15; UpdateStatus VersionMismatch: "Version
+    number in the request for a differential update is less or equal then version number
+    of current list");
+    GetLocalListVersion still 5.
+    """
+    boot_accepted(rig)
+    configure(rig, "LocalAuthListEnabled", "true")
+    send_local_list(rig, 2, "Full", [_entry(LOCAL_TAG)])
+    expect_list_version(rig, 2, "after the Full update")
+    send_local_list(rig, 5, "Differential", [_entry(OTHER_TAG)])
+    expect_list_version(rig, 5, "after the Differential update")
+    stale = {"listVersion": 3, "updateType": "Differential",
+             "localAuthorizationList": [_entry(OTHER_TAG, "Blocked")]}  # fmt: skip
+    what = "SendLocalList.conf to a Differential update with listVersion 3 < 5"
+    expect_status(rig.call("SendLocalList", stale), "VersionMismatch", what=what)
+    expect_list_version(rig, 5, "after the refused update")
+
+
 @case("TC_008_CS", clause("§3.5 Local Authorization, §5.15 Send Local List", "TC_008_CS"),
       "Regular Start Charging Session – Id in Local Authorization List")  # fmt: skip
 def test_tc_008_cs(rig: CpRig, measurements: Measurements) -> None:

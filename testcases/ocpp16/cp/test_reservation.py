@@ -73,6 +73,30 @@ def test_tc_046_1_cs(rig: CpRig, measurements: Measurements) -> None:
     next_status(rig, "StatusNotification", "Charging", start.seq, ANSWER_S)
 
 
+@case("TC_048_2_CS", clause("§5.13 Reserve Now", "TC_048_2_CS"),
+      "Reservation of a Connector - Occupied")  # fmt: skip
+def test_tc_048_2_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: a connector in use cannot be reserved.
+
+    Steps: plug in (StatusNotification Preparing); ReserveNow for the connector.
+    Expected: ReserveNow.conf Occupied (§5.13: the connector is occupied); no
+    StatusNotification Reserved.
+    """
+    mark = boot_accepted(rig)
+    rig.operator("plug_in")
+    next_status(rig, "StatusNotification", "Preparing", mark, ANSWER_S)
+    rig.script.tokens[RESERVED_TAG] = "Accepted"
+    expiry = datetime.now(timezone.utc) + timedelta(seconds=120)
+    mark = rig.mark()
+    exchange = rig.call("ReserveNow", {
+        "connectorId": CONNECTOR, "expiryDate": expiry.isoformat(timespec="seconds"),
+        "idTag": RESERVED_TAG, "reservationId": 482,
+    })  # fmt: skip
+    expect_status(exchange, "Occupied")
+    expect_no_call(rig.log, is_call("StatusNotification", _status("Reserved")), since=mark,
+                   during=1.0, what="no StatusNotification Reserved")  # fmt: skip
+
+
 @case("TC_047_CS", clause("§5.13 Reserve Now (expiryDate)", "TC_047_CS"),
       "Reservation of a Connector - Expire")  # fmt: skip
 def test_tc_047_cs(rig: CpRig, measurements: Measurements) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_call, expect_no_call, expect_result, expect_status, is_call
+from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
 from testcases.ocpp16.cp.steps import clause, next_status, start_local_transaction, transaction_id
 from testcases.ocpp_steps import ANSWER_S, CONNECTOR, boot_accepted
@@ -61,6 +62,26 @@ def test_tc_054_cs(rig: CpRig, measurements: Measurements) -> None:
         if message.endswith("StatusNotification") and message != "StatusNotification":
             idle = sent.payload.get("status")
             check(idle == "Idle", f"{message} status Idle", f"status {idle!r}")
+
+
+@case("VGI_TRG_01_CS", "OCPP 1.6 §5.17 Trigger Message, §4.2 Boot Notification",
+      "Trigger Message - BootNotification")  # fmt: skip
+def test_vgi_trg_01_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: a triggered BootNotification follows the Accepted answer.
+
+    Expected: TriggerMessage.conf Accepted; a BootNotification after it (§5.17); the charge
+    point stays connected and answers the next request.
+    """
+    boot_accepted(rig)
+    exchange = _trigger(rig, "BootNotification", None)
+    expect_status(exchange, "Accepted")
+    assert exchange.response is not None
+    what = "BootNotification after TriggerMessage Accepted"
+    boot = expect_call(rig.log, "BootNotification", since=exchange.response.seq,
+                       within=ANSWER_S, what=what)  # fmt: skip
+    measurements.record("boot_after_trigger", Latency.between(exchange.request.mono, boot.mono))
+    expect_result(rig.call("GetConfiguration", {"key": ["HeartbeatInterval"]}),
+                  "an answer to GetConfiguration after the triggered boot")  # fmt: skip
 
 
 @case("TC_055_CS", clause("§5.17 Trigger Message", "TC_055_CS"), "Trigger Message - Rejected")
