@@ -195,6 +195,7 @@ class PlatformConfig:
     realtime_period_s: float = 15.0  # gridplat: required real-time upload period
     charge_status_period_s: float = 60.0  # notification_equip_charge_status period
     check_orders_wait_s: float = 60.0  # longest wait for a check_charge_orders push
+    retry_wait_s: float = 90.0  # longest wait for a refused push to come again
     ca_cert: str | None = None  # trust for an https:// url of the DUT
     cert: str | None = None  # the bench's server identity at ``listen`` (HTTPS when set)
     key: str | None = None
@@ -530,6 +531,7 @@ _PLATFORM = _Section(
         "realtime_period_s": _Field((float,), default=15.0, check=_positive, convert=float),
         "charge_status_period_s": _Field((float,), default=60.0, check=_positive, convert=float),
         "check_orders_wait_s": _Field((float,), default=60.0, check=_positive, convert=float),
+        "retry_wait_s": _Field((float,), default=90.0, check=_positive, convert=float),
         "ca_cert": _str(default=None, check=_non_empty, path=True),
         "cert": _str(default=None, check=_non_empty, path=True),
         "key": _str(default=None, check=_non_empty, path=True),

@@ -29,6 +29,7 @@ def platform_section(**overrides: object) -> str:
         "realtime_period_s": 0.5,
         "charge_status_period_s": 0.5,
         "check_orders_wait_s": 3.0,
+        "retry_wait_s": 3.0,
         **overrides,
     }
     return "[platform]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in values.items())

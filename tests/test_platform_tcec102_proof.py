@@ -33,6 +33,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TCEC.I.04": ("accepts_bad_business_params",),
     "TCEC.I.05": ("stats_wrong_totals",),
     "TCEC.N.01": ("no_status_notification", "late_notifications"),
+    "TCEC.N.02": ("no_retransmission",),
     "TCEC.C.01": ("no_start_result",),
     "TCEC.C.02": ("no_order_notification", "order_money_inconsistent", "ignores_stop"),
     "TCEC.C.03": ("starts_unknown_connector",),

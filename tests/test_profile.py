@@ -425,6 +425,7 @@ def test_default_profile_shows_the_gbt27930_section_commented_out(tmp_path: Path
         ("[platform]\nca_crt='ca.pem'\n", "unknown key 'platform.ca_crt'"),
         ("[platform]\ncharge_status_period_s=0\n", "'platform.charge_status_period_s'"),
         ("[platform]\ncheck_orders_wait_s='x'\n", "'platform.check_orders_wait_s'"),
+        ("[platform]\nretry_wait_s=-1\n", "'platform.retry_wait_s'"),
     ],
 )
 def test_platform_tls_and_timing_keys_are_checked(tmp_path: Path, text: str, expected: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.platform.server import Call
+from bench.platform.server import BusinessError, Call
 
 Ack = Callable[[Any], Any]  # the notification's Data -> the acknowledgement's Data
 
@@ -29,7 +29,26 @@ class Inbox:
     """Notifications in arrival order; :meth:`wait` blocks until a matching one is in."""
 
     items: list[Notification] = field(default_factory=list)
+    #: Pushes to answer with a refusal (endpoint -> [(Ret, match)]), each used once.
+    refusals: dict[str, list[tuple[int, Callable[[Any], bool]]]] = field(default_factory=dict)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def refuse(
+        self, endpoint: str, ret: int, match: Callable[[Any], bool] = lambda data: True
+    ) -> None:
+        """Answer the next push to ``endpoint`` that ``match``es with ``ret`` (it is filed
+        all the same): how a case makes the DUT retransmit."""
+        with self._cond:
+            self.refusals.setdefault(endpoint, []).append((ret, match))
+
+    def refusal(self, endpoint: str, data: Any) -> int | None:
+        """The Ret to refuse this push with (used up), or None to acknowledge it."""
+        with self._cond:
+            for entry in self.refusals.get(endpoint, []):
+                if _safe(entry[1], data):
+                    self.refusals[endpoint].remove(entry)
+                    return entry[0]
+        return None
 
     def put(self, item: Notification) -> None:
         with self._cond:
@@ -78,6 +97,9 @@ def inbox_routes(inbox: Inbox, acks: Mapping[str, Ack]) -> dict[str, Callable[[C
         def handle(call: Call) -> Any:
             inbox.put(Notification(call.endpoint, call.data, call.received_at,
                                    call.request.operator_id))  # fmt: skip
+            ret = inbox.refusal(call.endpoint, call.data)
+            if ret is not None:
+                raise BusinessError("refused on purpose: the bench tests retransmission", ret)
             return ack(call.data)
 
         return handle
