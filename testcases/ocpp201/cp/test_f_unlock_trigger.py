@@ -3,7 +3,7 @@ TriggerMessage (F06)."""
 
 from __future__ import annotations
 
-from bench.cases import Measurements, case
+from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_call, expect_no_call, expect_status, is_call
 from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
@@ -25,7 +25,7 @@ def test_tc_f_05_cs(rig: CpRig, measurements: Measurements) -> None:
 
     Steps: start a transaction (plug in, valid idToken); UnlockConnector EVSE 1 connector 1.
     Expected:
-    1. UnlockConnectorResponse OngoingAuthorizedTransaction (F05.FR.02).
+    1. UnlockConnectorResponse OngoingAuthorizedTransaction (F05).
     2. The transaction goes on: no TransactionEvent Ended.
     """
     mark = boot_accepted(rig)
@@ -73,3 +73,39 @@ def test_tc_f_23_cs(rig: CpRig, measurements: Measurements) -> None:
     )  # fmt: skip
     measurements.record("status_after_trigger", Latency.between(exchange.request.mono,
                                                                 status.mono))  # fmt: skip
+
+
+def _trigger_idle(rig: CpRig, message: str, measurements: Measurements) -> None:
+    """TriggerMessage ``message`` on a station with nothing under way: Accepted, then the
+    message with status Idle."""
+    mark = boot_accepted(rig)
+    exchange = rig.call("TriggerMessage", {"requestedMessage": message})
+    expect_status(exchange, "Accepted")
+    sent = expect_call(rig.log, message, since=mark, within=ANSWER_S,
+                       what=f"the triggered {message}")  # fmt: skip
+    status = sent.payload.get("status")
+    check(status == "Idle", f"{message} status Idle (nothing under way)", f"status {status!r}")
+    measurements.record("sent_after_trigger", Latency.between(exchange.request.mono, sent.mono))
+
+
+@case("TC_F_15_CS", clause("F06 Trigger Message", "TC_F_15_CS"),
+      "Trigger message - LogStatusNotification - Idle")  # fmt: skip
+def test_tc_f_15_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: a triggered LogStatusNotification reports Idle when no upload is under way.
+
+    Expected: TriggerMessageResponse Accepted; LogStatusNotification status Idle (F06,
+    N01: requestId may be left out when triggered and Idle).
+    """
+    _trigger_idle(rig, "LogStatusNotification", measurements)
+
+
+@case("TC_F_18_CS", clause("F06 Trigger Message", "TC_F_18_CS"),
+      "Trigger message - FirmwareStatusNotification - Idle")  # fmt: skip
+def test_tc_f_18_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: a triggered FirmwareStatusNotification reports Idle when no update is under
+    way.
+
+    Expected: TriggerMessageResponse Accepted; FirmwareStatusNotification status Idle (F06,
+    L01: requestId may be left out when triggered and Idle).
+    """
+    _trigger_idle(rig, "FirmwareStatusNotification", measurements)

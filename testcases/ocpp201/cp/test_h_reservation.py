@@ -136,3 +136,15 @@ def test_tc_h_17_cs(rig: CpRig, measurements: Measurements) -> None:
     measurements.record(
         "available_after_cancel", Latency.between(exchange.request.mono, available.mono)
     )
+
+
+@case("TC_H_18_CS", clause("H02 Cancel Reservation", "TC_H_18_CS"),
+      "Cancel reservation of an EVSE - Rejected")  # fmt: skip
+def test_tc_h_18_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: cancelling a reservation the station does not have fails.
+
+    Steps: CancelReservation 7999 on a station without reservations.
+    Expected: CancelReservationResponse Rejected (H02).
+    """
+    boot_accepted(rig)
+    expect_status(rig.call("CancelReservation", {"reservationId": 7999}), "Rejected")

@@ -72,7 +72,7 @@ def test_tc_l_01_cs(rig: CpRig, measurements: Measurements) -> None:
     Expected:
     1. UpdateFirmwareResponse Accepted (L01).
     2. FirmwareStatusNotification Downloading, Downloaded, SignatureVerified, Installing,
-       Installed in this order, each with requestId 5101 (L01.FR.01, L01.FR.20); the image
+       Installed in this order, each with requestId 5101 (L01.FR.01); the image
        was fetched from firmware.location.
     3. The station reboots into the new firmware: BootNotification with reason
        FirmwareUpdate, then StatusNotification (L01).
