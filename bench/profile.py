@@ -193,7 +193,7 @@ class PlatformConfig:
     token_wait_max_s: float = 30.0  # longest the token-expiry case waits
     max_body_bytes: int = 1048576  # the oversized-body case sends more than this
     realtime_period_s: float = 15.0  # gridplat: required real-time upload period
-    charge_status_period_s: float = 60.0  # notification_equip_charge_status period
+    charge_status_period_s: float = 50.0  # notification_equip_charge_status period
     check_orders_wait_s: float = 60.0  # longest wait for a check_charge_orders push
     retry_wait_s: float = 90.0  # longest wait for a refused push to come again
     ca_cert: str | None = None  # trust for an https:// url of the DUT
@@ -529,7 +529,7 @@ _PLATFORM = _Section(
         "token_wait_max_s": _Field((float,), default=30.0, check=_positive, convert=float),
         "max_body_bytes": _Field((int,), default=1048576, bounds=(1024, 64 * 1048576)),
         "realtime_period_s": _Field((float,), default=15.0, check=_positive, convert=float),
-        "charge_status_period_s": _Field((float,), default=60.0, check=_positive, convert=float),
+        "charge_status_period_s": _Field((float,), default=50.0, check=_positive, convert=float),
         "check_orders_wait_s": _Field((float,), default=60.0, check=_positive, convert=float),
         "retry_wait_s": _Field((float,), default=90.0, check=_positive, convert=float),
         "ca_cert": _str(default=None, check=_non_empty, path=True),
