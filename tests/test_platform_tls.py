@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import signal
 import ssl
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from bench.platform.link import LinkSetupError, dut_server, service_for
 from bench.platform.tls import MINIMUM_VERSION, client_context
 from bench.profile import PlatformConfig
 from tests.platform_helpers import platform_section, run_cases, selector
+from tests.proof import write_profile
 from tests.test_platform_gridplat_proof import CASE_FAULTS as GRIDPLAT_CASES
 from tests.test_platform_tcec102_proof import ALGORITHM_CASES
 
@@ -109,3 +113,24 @@ def test_https_url_without_cert_is_a_setup_error(tmp_path: Path) -> None:
     config = dataclasses.replace(_config(tmp_path), cert=None, key=None)
     with pytest.raises(LinkSetupError, match="needs cert and key"):
         dut_server(config, service_for(config, {}), "127.0.0.1", 0, True)
+
+
+def test_sim_in_another_process_serves_https(tmp_path: Path) -> None:
+    """``vgi-bench sim tcec102-platform`` with an https url: a DUT on its own, over TLS."""
+    section = _https_section(tmp_path)
+    profile = write_profile(tmp_path / "sim.toml", simulated=False, extra=section)
+    sim = subprocess.Popen([sys.executable, "-m", "bench.cli", "sim", "tcec102-platform",
+                            "--profile", str(profile)], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    cases = ["TCEC.T.01", "TCEC.N.01", "TCEC.C.02"]
+    try:
+        line = sim.stdout.readline() if sim.stdout else ""
+        assert "running on https://127.0.0.1:" in line, line
+        outcome = run_cases(tmp_path, "tcec102.platform", selector(cases), section=section,
+                            simulated=False)  # fmt: skip
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        code = sim.wait(timeout=15)
+    failed = {c: r["message"] for c, r in outcome.results.items() if r["verdict"] != "passed"}
+    assert set(outcome.results) == set(cases) and not failed, failed or outcome.output
+    assert code == 0
