@@ -1,7 +1,8 @@
 """OCPP 1.6J charge point, Firmware Management profile: firmware update and diagnostics.
 
-The bench plays the central system and serves the files itself (``files.py``: plain HTTP
-on the address its CSMS listens on), so a case sees whether a file really moved.
+The bench plays the central system and serves the files itself (``bench.ocpp.file_server``:
+plain HTTP where the charge point reaches the bench), so a case sees whether a file really
+moved.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from bench.cases import Measurements, case, check, fail
 from bench.ocpp.checks import expect_result, is_call
 from bench.ocpp.csms_handlers import now_iso
+from bench.ocpp.file_server import file_server
 from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
-from testcases.ocpp16.cp.files import MISSING_PREFIX, file_server
 from testcases.ocpp16.cp.steps import clause, next_status
 from testcases.ocpp_steps import boot_accepted
 
@@ -19,6 +20,10 @@ FIRMWARE_STEP_S = 15.0  # each firmware step (download, install, the reboot befo
 UPLOAD_S = 15.0
 FIRMWARE = "FirmwareStatusNotification"
 DIAGNOSTICS = "DiagnosticsStatusNotification"
+FIRMWARE_PATH = "/firmware/vgi-firmware-1.6.1.bin"
+FIRMWARE_IMAGE = b"VGI-BENCH FIRMWARE IMAGE 1.6\n" + bytes(range(256)) * 4
+MISSING_PATH = "/firmware/does_not_exist_vgi-firmware.bin"  # not in the file table: 404
+UPLOAD_PREFIX = "/diagnostics/"  # uploads anywhere else are refused (403)
 
 
 def _update_firmware(rig: CpRig, location: str, retries: int):
@@ -43,8 +48,8 @@ def test_tc_044_1_cs(rig: CpRig, measurements: Measurements) -> None:
     3. The firmware image was fetched from the location.
     """
     boot_accepted(rig)
-    with file_server(rig.csms.host) as files:
-        location = files.url("firmware/vgi-firmware-1.6.1.bin")
+    with file_server(rig.csms, {FIRMWARE_PATH: FIRMWARE_IMAGE}) as files:
+        location = files.url(FIRMWARE_PATH)
         exchange = _update_firmware(rig, location, retries=1)
         since = exchange.request.seq
         seen_statuses: list[str] = []
@@ -65,14 +70,13 @@ def test_tc_044_1_cs(rig: CpRig, measurements: Measurements) -> None:
 def test_tc_044_2_cs(rig: CpRig, measurements: Measurements) -> None:
     """Purpose: a firmware that cannot be downloaded is reported as such, not installed.
 
-    Steps: UpdateFirmware for a file the bench's server does not have (404, the file name
-    prefixed with ``does_not_exist_``), retries 0.
+    Steps: UpdateFirmware for a file the bench's server does not have (404), retries 0.
     Expected: UpdateFirmware.conf; FirmwareStatusNotification Downloading (optional, the
     download may fail at once), then DownloadFailed (§4.5); no Installing.
     """
     boot_accepted(rig)
-    with file_server(rig.csms.host) as files:
-        location = files.url(f"firmware/{MISSING_PREFIX}vgi-firmware.bin")
+    with file_server(rig.csms) as files:
+        location = files.url(MISSING_PATH)
         exchange = _update_firmware(rig, location, retries=0)
         first = next_status(rig, FIRMWARE, ("Downloading", "DownloadFailed"),
                             exchange.request.seq, FIRMWARE_STEP_S)  # fmt: skip
@@ -94,8 +98,8 @@ def test_tc_045_1_cs(rig: CpRig, measurements: Measurements) -> None:
     3. The file named in the answer arrived at the location.
     """
     boot_accepted(rig)
-    with file_server(rig.csms.host) as files:
-        location = files.url("diagnostics/")
+    with file_server(rig.csms, upload_prefix=UPLOAD_PREFIX) as files:
+        location = files.url(UPLOAD_PREFIX)
         exchange = rig.call("GetDiagnostics", {"location": location, "retries": 1,
                                                "retryInterval": 1})  # fmt: skip
         name = expect_result(exchange, "GetDiagnostics.conf").get("fileName")
@@ -122,8 +126,8 @@ def test_tc_045_2_cs(rig: CpRig, measurements: Measurements) -> None:
     UploadFailed (§4.4), not Uploaded.
     """
     boot_accepted(rig)
-    with file_server(rig.csms.host) as files:
-        location = files.url("read-only/")
+    with file_server(rig.csms, upload_prefix=UPLOAD_PREFIX) as files:
+        location = files.url("/read-only/")
         exchange = rig.call("GetDiagnostics", {"location": location, "retries": 0})
         expect_result(exchange, "GetDiagnostics.conf")
         uploading = next_status(rig, DIAGNOSTICS, "Uploading", exchange.request.seq, UPLOAD_S)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench.cases import check, fail
 from bench.ocpp.checks import expect_call, expect_result, expect_status, is_call, seen
@@ -115,75 +112,3 @@ def expect_request_id(entries: list[Entry], request_id: int, what: str) -> None:
         fail(f"every {what} with requestId {request_id}",
              f"{wrong[0].payload.get('status')} with requestId "
              f"{wrong[0].payload.get('requestId')!r}")  # fmt: skip
-
-
-class FileServer:
-    """A small HTTP server on the bench for what a DUT fetches (firmware, GET) and sends
-    (logs, PUT or POST): the proof that a transfer the DUT reports really happened."""
-
-    def __init__(self, host: str, files: dict[str, bytes]) -> None:
-        self.host = host
-        self.files = files
-        self.downloads: list[str] = []
-        self.uploads: list[tuple[str, int]] = []  # path, bytes
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = server.files.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                server.downloads.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_PUT(self) -> None:
-                size = int(self.headers.get("Content-Length") or 0)
-                server.uploads.append((self.path, len(self.rfile.read(size))))
-                self.send_response(201)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_PUT
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer((host, 0), Handler)
-        self.port = self._http.server_address[1]
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{path}"
-
-    def closed_url(self, path: str) -> str:
-        """A URL on this host where nothing listens (a transfer that must fail)."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.bind((self.host, 0))
-            port = sock.getsockname()[1]
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}{path}"
-
-    def __enter__(self) -> FileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-
-
-def file_server(rig: CpRig, files: dict[str, bytes] | None = None) -> FileServer:
-    """A :class:`FileServer` on the address the DUT reaches the bench at."""
-    session = rig.csms.session
-    host = rig.csms.host
-    if session is not None and getattr(session.connection, "local_address", None):
-        host = session.connection.local_address[0]
-    if host in ("", "0.0.0.0", "::"):
-        host = "127.0.0.1"
-    return FileServer(host, files or {})

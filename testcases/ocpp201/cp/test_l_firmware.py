@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_call, expect_status
 from bench.ocpp.csms_handlers import now_iso
+from bench.ocpp.file_server import file_server
 from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
 from testcases.ocpp201.cp.steps import (
@@ -27,7 +28,6 @@ from testcases.ocpp201.cp.steps import (
     clause,
     expect_in_order,
     expect_request_id,
-    file_server,
     statuses_until,
 )
 
@@ -79,7 +79,7 @@ def test_tc_l_01_cs(rig: CpRig, measurements: Measurements) -> None:
     """
     boot_accepted(rig)
     cert, signature = signed(FIRMWARE)
-    with file_server(rig, {FIRMWARE_PATH: FIRMWARE}) as files:
+    with file_server(rig.csms, {FIRMWARE_PATH: FIRMWARE}) as files:
         mark = rig.mark()
         request = {"requestId": REQUEST_ID, "retries": 0, "firmware": {
             "location": files.url(FIRMWARE_PATH), "retrieveDateTime": now_iso(),
@@ -88,7 +88,7 @@ def test_tc_l_01_cs(rig: CpRig, measurements: Measurements) -> None:
         expect_status(exchange, "Accepted")
         entries = statuses_until(rig, "FirmwareStatusNotification", mark, within=UPDATE_S,
                                  final=FINAL)  # fmt: skip
-        downloads = list(files.downloads)
+        downloads = [t.path for t in files.downloads()]
     expect_request_id(entries, REQUEST_ID, "FirmwareStatusNotification")
     expect_in_order(entries, ["Downloading", "Downloaded", "SignatureVerified", "Installing",
                               "Installed"], "FirmwareStatusNotification")  # fmt: skip
@@ -119,7 +119,7 @@ def test_tc_l_07_cs(rig: CpRig, measurements: Measurements) -> None:
     """
     boot_accepted(rig)
     cert, signature = signed(FIRMWARE)
-    with file_server(rig) as files:
+    with file_server(rig.csms) as files:
         mark = rig.mark()
         request = {"requestId": REQUEST_ID, "retries": 0, "firmware": {
             "location": files.closed_url(FIRMWARE_PATH), "retrieveDateTime": now_iso(),

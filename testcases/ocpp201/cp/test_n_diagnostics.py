@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_status
+from bench.ocpp.file_server import file_server
 from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
 from testcases.ocpp201.cp.steps import (
@@ -15,7 +16,6 @@ from testcases.ocpp201.cp.steps import (
     clause,
     expect_in_order,
     expect_request_id,
-    file_server,
     statuses_until,
 )
 
@@ -44,7 +44,7 @@ def test_tc_n_25_cs(rig: CpRig, measurements: Measurements) -> None:
     3. The log arrived at remoteLocation.
     """
     boot_accepted(rig)
-    with file_server(rig) as files:
+    with file_server(rig.csms, upload_prefix=LOG_PATH) as files:
         mark = rig.mark()
         exchange = rig.call("GetLog", _get_log(files.url(LOG_PATH)))
         payload = expect_status(exchange, "Accepted")
@@ -52,14 +52,14 @@ def test_tc_n_25_cs(rig: CpRig, measurements: Measurements) -> None:
         check(bool(filename), "GetLogResponse with the filename of the log", str(payload))
         entries = statuses_until(rig, "LogStatusNotification", mark, within=UPLOAD_S,
                                  final=FINAL)  # fmt: skip
-        uploads = list(files.uploads)
+        uploads = files.uploads()
     expect_request_id(entries, REQUEST_ID, "LogStatusNotification")
     expect_in_order(entries, ["Uploading", "Uploaded"], "LogStatusNotification")
     check(bool(uploads), f"the log {filename!r} uploaded to {LOG_PATH}",
           "no upload reached the bench")  # fmt: skip
     measurements.record("uploaded_after_request",
                         Latency.between(exchange.request.mono, entries[-1].mono))  # fmt: skip
-    measurements.record("uploaded_bytes", uploads[0][1])
+    measurements.record("uploaded_bytes", uploads[0].size)
 
 
 @case("TC_N_26_CS", clause("N01 Retrieve Log Information", "TC_N_26_CS"),
@@ -75,7 +75,7 @@ def test_tc_n_26_cs(rig: CpRig, measurements: Measurements) -> None:
        never Uploaded.
     """
     boot_accepted(rig)
-    with file_server(rig) as files:
+    with file_server(rig.csms, upload_prefix=LOG_PATH) as files:
         mark = rig.mark()
         expect_status(rig.call("GetLog", _get_log(files.closed_url(LOG_PATH))), "Accepted")
         entries = statuses_until(rig, "LogStatusNotification", mark, within=UPLOAD_S,
