@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gbt27930.editions import DEFAULT_EDITION, EDITIONS
+from bench.ocpp.operator import check_operator_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -166,6 +167,8 @@ class OcppConfig:
     ca_key: str | None = None  # the CA's private key: lets cases sign certificates it trusts
     call_timeout_s: float = 10.0  # wait for the answer to a CALL the bench sends
     timeouts: dict[str, float] = field(default_factory=dict, hash=False)  # action -> s
+    # operator action at the CSMS under test -> command template (bench.ocpp.operator)
+    operator: dict[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -503,6 +506,7 @@ _OCPP = _Section(
             check=_positive_table,
             convert=lambda d: {k: float(v) for k, v in d.items()},
         ),
+        "operator": _Field((dict,), default={}, check=check_operator_table),
     },
 )
 

@@ -25,6 +25,15 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_RPC_01_CSMS": ("unknown_action_not_supported",),
     "VGI_RPC_02_CSMS": ("drops_malformed_frames",),
     "VGI_RPC_03_CSMS": ("accepts_invalid_payload",),
+    # operator actions (testcases/ocpp16/csms/test_operator.py)
+    "TC_010_CSMS": ("remote_start_wrong_id_token",),
+    "TC_012_CSMS": ("remote_stop_wrong_transaction",),
+    "TC_013_CSMS": ("reset_wrong_type",),
+    "VGI_AV_01_CSMS": ("availability_wrong_status",),
+    "VGI_CFG_01_CSMS": ("set_variables_wrong_value",),
+    "VGI_SC_01_CSMS": ("charging_profile_wrong_limit", "sends_invalid_charging_profile"),
+    "VGI_SC_02_CSMS": ("crashes_on_rejected_profile",),
+    "VGI_SC_03_CSMS": ("clear_profile_wrong_id",),
 }
 
 

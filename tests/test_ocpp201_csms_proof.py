@@ -25,6 +25,15 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_RPC_01_CSMS": ("unknown_action_not_supported",),
     "VGI_RPC_02_CSMS": ("drops_malformed_frames",),
     "VGI_RPC_03_CSMS": ("accepts_invalid_payload",),
+    # operator actions (testcases/ocpp201/csms/test_operator.py)
+    "VGI_F01_01_CSMS": ("remote_start_wrong_id_token",),
+    "VGI_F03_01_CSMS": ("remote_stop_wrong_transaction",),
+    "VGI_B11_01_CSMS": ("reset_wrong_type",),
+    "VGI_G03_01_CSMS": ("availability_wrong_status",),
+    "VGI_B05_01_CSMS": ("set_variables_wrong_value",),
+    "VGI_K01_01_CSMS": ("charging_profile_wrong_limit", "sends_invalid_charging_profile"),
+    "VGI_K01_02_CSMS": ("crashes_on_rejected_profile",),
+    "VGI_K10_01_CSMS": ("clear_profile_wrong_id",),
 }
 
 
