@@ -61,6 +61,12 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_L_07_CS": ("firmware_fake_download",),
     "TC_N_25_CS": ("log_request_id_mismatch", "log_upload_skipped"),
     "TC_N_26_CS": ("log_upload_skipped",),
+    "TC_A_11_CS": ("csr_wrong_common_name",),
+    "TC_A_14_CS": ("accepts_foreign_certificate", "invalid_certificate_not_reported"),
+    "TC_M_01_CS": ("wrong_certificate_hash",),
+    "TC_M_02_CS": ("wrong_certificate_hash",),
+    "TC_M_20_CS": ("delete_certificate_ignored",),
+    "TC_M_22_CS": ("delete_unknown_certificate_accepted",),
 }
 
 

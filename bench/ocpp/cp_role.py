@@ -14,11 +14,36 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.ocpp.csms_role import subprotocol
+from bench.ocpp.frames import Frame
 from bench.ocpp.log import MessageLog
 from bench.ocpp.loop import LoopThread
 from bench.ocpp.security import Security
-from bench.ocpp.session import Exchange, Handler, OcppSession
+from bench.ocpp.session import Exchange, Handler, OcppSession, Reply
 from bench.ocpp.timeouts import Timeouts
+
+
+class ScriptedReplies:
+    """A :class:`Handler` that answers ``replies`` (action -> payload) itself and passes
+    anything else to ``inner`` (the rig's handler, if any): a case adds the answers it
+    needs (``CertificateSigned`` Accepted, ...) before it connects."""
+
+    def __init__(self, replies: dict[str, dict[str, Any]], inner: Handler | None = None) -> None:
+        self.replies = replies
+        self.inner = inner
+
+    def known(self, action: str) -> bool:
+        return action in self.replies or (self.inner is not None and self.inner.known(action))
+
+    async def handle(self, frame: Frame) -> Reply:
+        if frame.action in self.replies:
+            return dict(self.replies[frame.action])
+        assert self.inner is not None
+        return await self.inner.handle(frame)
+
+    def after(self, frame: Frame) -> Any:
+        if frame.action in self.replies or self.inner is None:
+            return None
+        return self.inner.after(frame)
 
 
 class BenchChargePoint:

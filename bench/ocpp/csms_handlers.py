@@ -94,6 +94,11 @@ class Csms201Handlers:
     def on_firmware_status_notification(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    @on(Action201.sign_certificate)
+    def on_sign_certificate(self, **_: Any) -> dict[str, Any]:
+        """A02/A03: the CSR is taken; a case signs it and sends CertificateSigned itself."""
+        return {"status": "Accepted"}
+
     @on(Action201.log_status_notification)
     def on_log_status_notification(self, **_: Any) -> dict[str, Any]:
         return {}
