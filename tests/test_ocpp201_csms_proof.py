@@ -34,6 +34,8 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_K01_01_CSMS": ("charging_profile_wrong_limit", "sends_invalid_charging_profile"),
     "VGI_K01_02_CSMS": ("crashes_on_rejected_profile",),
     "VGI_K10_01_CSMS": ("clear_profile_wrong_id",),
+    "VGI_F06_01_CSMS": ("trigger_wrong_message",),
+    "VGI_F05_01_CSMS": ("unlock_wrong_connector",),
     # certificates (testcases/ocpp201/csms/test_m_certificates.py)
     "VGI_A_02_CSMS": ("signs_wrong_key", "unverifiable_chain", "no_certificate_signed"),
 }

@@ -92,6 +92,11 @@ ACTIONS: Mapping[str, OperatorAction] = MappingProxyType(
                     "limit_a"), "SetChargingProfile", "SetChargingProfile"),
             _action("clear_charging_profile", "clear charging profile {profile_id}",
                     ("profile_id",), "ClearChargingProfile", "ClearChargingProfile"),
+            _action("trigger_message", "have the charge point send {requested_message} "
+                    "(for EVSE/connector {evse_id})", ("requested_message", "evse_id"),
+                    "TriggerMessage", "TriggerMessage"),
+            _action("unlock_connector", "unlock the connector of EVSE/connector {evse_id}",
+                    ("evse_id",), "UnlockConnector", "UnlockConnector"),
         ]
     )
 )  # fmt: skip

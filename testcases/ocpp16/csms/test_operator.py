@@ -229,3 +229,39 @@ def test_vgi_sc_03_csms(rig: CsmsRig, measurements: Measurements) -> None:
     rig.operate("clear_charging_profile", profile_id=102)
     request = rig.expect_from_operator("clear_charging_profile", mark).payload
     same(request.get("id"), 102, "ClearChargingProfile id")
+
+
+@case("VGI_TRG_01_CSMS", clause("§5.17 Trigger Message"),
+      "Trigger Message - StatusNotification of a connector")  # fmt: skip
+def test_vgi_trg_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
+    """Purpose: the operator asks the charge point for the status of connector 1.
+
+    Steps: operator action ``trigger_message`` (StatusNotification, connector 1); the
+    charge point answers Accepted and sends the StatusNotification.
+    Expected: TriggerMessage.req valid, requestedMessage StatusNotification, connectorId 1
+    when given (§5.17); StatusNotification.conf.
+    """
+    booted(rig)
+    mark = len(rig.log)
+    rig.operate("trigger_message", requested_message="StatusNotification", evse_id=1)
+    request = rig.expect_from_operator("trigger_message", mark).payload
+    same(request["requestedMessage"], "StatusNotification", "TriggerMessage requestedMessage")
+    if "connectorId" in request:
+        same(request["connectorId"], 1, "TriggerMessage connectorId")
+    status(rig, "Available")
+
+
+@case("VGI_UNL_01_CSMS", clause("§5.18 Unlock Connector"),
+      "Unlock Connector - the connector the operator chose")  # fmt: skip
+def test_vgi_unl_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
+    """Purpose: the operator unlocks connector 1 (no transaction on it).
+
+    Steps: operator action ``unlock_connector`` (connector 1); the charge point answers
+    Unlocked.
+    Expected: UnlockConnector.req valid, connectorId 1 (§5.18).
+    """
+    booted(rig)
+    mark = len(rig.log)
+    rig.operate("unlock_connector", evse_id=1)
+    request = rig.expect_from_operator("unlock_connector", mark).payload
+    same(request["connectorId"], 1, "UnlockConnector connectorId")

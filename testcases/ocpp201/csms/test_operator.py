@@ -249,3 +249,39 @@ def test_vgi_k10_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     rig.operate("clear_charging_profile", profile_id=102)
     request = rig.expect_from_operator("clear_charging_profile", mark).payload
     same(request.get("chargingProfileId"), 102, "ClearChargingProfile chargingProfileId")
+
+
+@case("VGI_F06_01_CSMS", clause("F06 Trigger Message"),
+      "Trigger message - StatusNotification of an EVSE")  # fmt: skip
+def test_vgi_f06_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
+    """Purpose: the operator asks the station for the status of EVSE 1.
+
+    Steps: operator action ``trigger_message`` (StatusNotification, EVSE 1); the station
+    answers Accepted and sends the StatusNotification.
+    Expected: TriggerMessage valid, requestedMessage StatusNotification, evse.id 1 when
+    given (F06); the CSMS answers the StatusNotification.
+    """
+    booted(rig)
+    mark = len(rig.log)
+    rig.operate("trigger_message", requested_message="StatusNotification", evse_id=1)
+    request = rig.expect_from_operator("trigger_message", mark).payload
+    same(request["requestedMessage"], "StatusNotification", "TriggerMessage requestedMessage")
+    if "evse" in request:
+        same(request["evse"]["id"], 1, "TriggerMessage evse.id")
+    status(rig, "Available")
+
+
+@case("VGI_F05_01_CSMS", clause("F05 Remotely Unlock Connector"),
+      "Unlock connector - the EVSE the operator chose")  # fmt: skip
+def test_vgi_f05_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
+    """Purpose: the operator unlocks the connector of EVSE 1 (no transaction on it).
+
+    Steps: operator action ``unlock_connector`` (EVSE 1); the station answers Unlocked.
+    Expected: UnlockConnector valid, evseId 1, connectorId 1 (F05).
+    """
+    booted(rig)
+    mark = len(rig.log)
+    rig.operate("unlock_connector", evse_id=1)
+    request = rig.expect_from_operator("unlock_connector", mark).payload
+    same(request["evseId"], 1, "UnlockConnector evseId")
+    same(request["connectorId"], 1, "UnlockConnector connectorId")
