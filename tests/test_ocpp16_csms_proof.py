@@ -34,6 +34,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_CFG_01_CSMS": ("set_variables_wrong_value",),
     "VGI_SC_01_CSMS": ("charging_profile_wrong_limit", "sends_invalid_charging_profile"),
     "VGI_SC_02_CSMS": ("crashes_on_rejected_profile",),
+    "VGI_SC_04_CSMS": ("tx_profile_wrong_transaction",),
     "VGI_SC_03_CSMS": ("clear_profile_wrong_id",),
     "VGI_TRG_01_CSMS": ("trigger_wrong_message",),
     "VGI_UNL_01_CSMS": ("unlock_wrong_connector",),

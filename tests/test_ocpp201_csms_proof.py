@@ -33,6 +33,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_B05_01_CSMS": ("set_variables_wrong_value",),
     "VGI_K01_01_CSMS": ("charging_profile_wrong_limit", "sends_invalid_charging_profile"),
     "VGI_K01_02_CSMS": ("crashes_on_rejected_profile",),
+    "VGI_K01_03_CSMS": ("tx_profile_wrong_transaction",),
     "VGI_K10_01_CSMS": ("clear_profile_wrong_id",),
     "VGI_F06_01_CSMS": ("trigger_wrong_message",),
     "VGI_F05_01_CSMS": ("unlock_wrong_connector",),

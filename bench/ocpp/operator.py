@@ -88,8 +88,9 @@ ACTIONS: Mapping[str, OperatorAction] = MappingProxyType(
                     "SetVariables", "ChangeConfiguration"),
             _action("set_charging_profile", "install charging profile {profile_id} "
                     "({purpose}, stack level {stack_level}) limiting EVSE/connector {evse_id} "
-                    "to {limit_a} A", ("evse_id", "profile_id", "purpose", "stack_level",
-                    "limit_a"), "SetChargingProfile", "SetChargingProfile"),
+                    "to {limit_a} A (a TxProfile: for transaction {transaction_id}, else empty)",
+                    ("evse_id", "profile_id", "purpose", "stack_level", "limit_a",
+                     "transaction_id"), "SetChargingProfile", "SetChargingProfile"),
             _action("clear_charging_profile", "clear charging profile {profile_id}",
                     ("profile_id",), "ClearChargingProfile", "ClearChargingProfile"),
             _action("trigger_message", "have the charge point send {requested_message} "

@@ -21,6 +21,7 @@ from fixtures.ocpp.csms_rig import CsmsRig
 
 BOOT = {"chargePointVendor": "vgi-bench", "chargePointModel": "VGI-BENCH-CP"}
 LIMIT_A = 16.0
+TX_LIMIT_A = 10.0
 
 
 def clause(section: str, case_id: str = "") -> str:
@@ -163,10 +164,15 @@ def test_vgi_cfg_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
           f"key {keys}")  # fmt: skip
 
 
-def _profile_request(rig: CsmsRig, profile_id: int, limit: float) -> dict:
+def _profile_request(
+    rig: CsmsRig, profile_id: int, limit: float, transaction_id: object = ""
+) -> dict:
+    """Operator action ``set_charging_profile`` on EVSE/connector 1, stack level 0: a
+    TxProfile for ``transaction_id`` when given, else a TxDefaultProfile."""
     mark = len(rig.log)
-    rig.operate("set_charging_profile", evse_id=1, profile_id=profile_id,
-                purpose="TxDefaultProfile", stack_level=0, limit_a=limit)  # fmt: skip
+    purpose = "TxProfile" if transaction_id else "TxDefaultProfile"
+    rig.operate("set_charging_profile", evse_id=1, profile_id=profile_id, purpose=purpose,
+                stack_level=0, limit_a=limit, transaction_id=transaction_id)  # fmt: skip
     return rig.expect_from_operator("set_charging_profile", mark).payload
 
 
@@ -188,14 +194,19 @@ def test_vgi_sc_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     same(profile["chargingProfileId"], 101, "chargingProfileId")
     same(profile["chargingProfilePurpose"], "TxDefaultProfile", "chargingProfilePurpose")
     same(profile["stackLevel"], 0, "stackLevel")
+    limited(profile, LIMIT_A, measurements)
+
+
+def limited(profile: dict, limit: float, measurements: Measurements) -> None:
+    """The schedule of ``profile`` in A, ``limit`` from startPeriod 0, nothing above."""
     schedule = profile["chargingSchedule"]
     same(schedule["chargingRateUnit"], "A", "chargingRateUnit")
     periods = schedule["chargingSchedulePeriod"]
     limits = [p["limit"] for p in periods]
     measurements.record("limit_a", limits)
-    check(max(limits) <= LIMIT_A, f"no period above {LIMIT_A:g} A", f"limits {limits}")
+    check(max(limits) <= limit, f"no period above {limit:g} A", f"limits {limits}")
     first = [p["limit"] for p in periods if p["startPeriod"] == 0]
-    same(first[:1], [LIMIT_A], "the limit from startPeriod 0")
+    same(first[:1], [limit], "the limit from startPeriod 0")
 
 
 @case("VGI_SC_02_CSMS", clause("§5.16 Set Charging Profile (status Rejected)"),
@@ -212,6 +223,30 @@ def test_vgi_sc_02_csms(rig: CsmsRig, measurements: Measurements) -> None:
     _profile_request(rig, 103, LIMIT_A)
     rig.connection_kept(2.0, "the connection kept after SetChargingProfile was Rejected")
     expect_result(rig.call("Heartbeat", {}), "a Heartbeat.conf after the Rejected profile")
+
+
+@case("VGI_SC_04_CSMS", clause("§5.16 Set Charging Profile (TxProfile), §3.13.2"),
+      "Set Charging Profile - TxProfile for the running transaction")  # fmt: skip
+def test_vgi_sc_04_csms(rig: CsmsRig, measurements: Measurements) -> None:
+    """Purpose: the operator limits a running transaction to 10 A.
+
+    Steps: a transaction starts (StartTransaction); operator action
+    ``set_charging_profile`` (connector 1, profile 104, TxProfile for that transactionId,
+    10 A); the charge point answers Accepted; the transaction stops.
+    Expected: SetChargingProfile.req valid, purpose TxProfile, connectorId 1 (a TxProfile
+    is never for connector 0, §3.13.2), transactionId, when given, the one the central
+    system gave; in A, 10 A from startPeriod 0, none above.
+    """
+    booted(rig)
+    transaction_id = start(rig)
+    request = _profile_request(rig, 104, TX_LIMIT_A, transaction_id)
+    profile = request["csChargingProfiles"]
+    same(request["connectorId"], 1, "SetChargingProfile connectorId")
+    same(profile["chargingProfilePurpose"], "TxProfile", "chargingProfilePurpose")
+    same(profile.get("transactionId", transaction_id), transaction_id,
+         "csChargingProfiles.transactionId")  # fmt: skip
+    limited(profile, TX_LIMIT_A, measurements)
+    stop(rig, transaction_id, "Local")
 
 
 @case("VGI_SC_03_CSMS", clause("§5.5 Clear Charging Profile"),

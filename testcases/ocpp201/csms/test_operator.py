@@ -24,6 +24,7 @@ from fixtures.ocpp.csms_rig import CsmsRig
 STATION = {"model": "VGI-BENCH-CS", "vendorName": "vgi-bench"}
 EVSE = {"id": 1, "connectorId": 1}
 LIMIT_A = 16.0
+TX_LIMIT_A = 10.0
 
 
 def clause(use_case: str) -> str:
@@ -183,10 +184,15 @@ def test_vgi_b05_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
           "GetVariables naming OCPPCommCtrlr.HeartbeatInterval", f"{names}")  # fmt: skip
 
 
-def _profile_request(rig: CsmsRig, profile_id: int, limit: float) -> dict:
+def _profile_request(
+    rig: CsmsRig, profile_id: int, limit: float, transaction_id: object = ""
+) -> dict:
+    """Operator action ``set_charging_profile`` on EVSE/connector 1, stack level 0: a
+    TxProfile for ``transaction_id`` when given, else a TxDefaultProfile."""
     mark = len(rig.log)
-    rig.operate("set_charging_profile", evse_id=1, profile_id=profile_id,
-                purpose="TxDefaultProfile", stack_level=0, limit_a=limit)  # fmt: skip
+    purpose = "TxProfile" if transaction_id else "TxDefaultProfile"
+    rig.operate("set_charging_profile", evse_id=1, profile_id=profile_id, purpose=purpose,
+                stack_level=0, limit_a=limit, transaction_id=transaction_id)  # fmt: skip
     return rig.expect_from_operator("set_charging_profile", mark).payload
 
 
@@ -208,14 +214,19 @@ def test_vgi_k01_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     same(profile["id"], 101, "chargingProfile.id")
     same(profile["chargingProfilePurpose"], "TxDefaultProfile", "chargingProfilePurpose")
     same(profile["stackLevel"], 0, "stackLevel")
+    limited(profile, LIMIT_A, measurements)
+
+
+def limited(profile: dict, limit: float, measurements: Measurements) -> None:
+    """Every schedule of ``profile`` in A, ``limit`` from startPeriod 0, nothing above."""
     for schedule in profile["chargingSchedule"]:
         same(schedule["chargingRateUnit"], "A", "chargingRateUnit")
         periods = schedule["chargingSchedulePeriod"]
         limits = [p["limit"] for p in periods]
         measurements.record("limit_a", limits)
-        check(max(limits) <= LIMIT_A, f"no period above {LIMIT_A:g} A", f"limits {limits}")
+        check(max(limits) <= limit, f"no period above {limit:g} A", f"limits {limits}")
         first = [p["limit"] for p in periods if p["startPeriod"] == 0]
-        same(first[:1], [LIMIT_A], "the limit from startPeriod 0")
+        same(first[:1], [limit], "the limit from startPeriod 0")
 
 
 @case("VGI_K01_02_CSMS", clause("K01 SetChargingProfile (status Rejected)"),
@@ -232,6 +243,27 @@ def test_vgi_k01_02_csms(rig: CsmsRig, measurements: Measurements) -> None:
     _profile_request(rig, 103, LIMIT_A)
     rig.connection_kept(2.0, "the connection kept after SetChargingProfile was Rejected")
     expect_result(rig.call("Heartbeat", {}), "a HeartbeatResponse after the Rejected profile")
+
+
+@case("VGI_K01_03_CSMS", clause("K01 SetChargingProfile (TxProfile)"),
+      "Set charging profile - TxProfile for the running transaction")  # fmt: skip
+def test_vgi_k01_03_csms(rig: CsmsRig, measurements: Measurements) -> None:
+    """Purpose: the operator limits a running transaction to 10 A.
+
+    Steps: the station reports a transaction (TransactionEvent Started); operator action
+    ``set_charging_profile`` (EVSE 1, profile 104, TxProfile for that transactionId,
+    10 A); the station answers Accepted; the transaction ends.
+    Expected: SetChargingProfile valid, purpose TxProfile, chargingProfile.transactionId
+    the one the station reported (K01.FR.03), in A, 10 A from startPeriod 0, none above.
+    """
+    booted(rig)
+    info = {"transactionId": _tx_id(), "chargingState": "Charging"}
+    event(rig, "Started", "Authorized", 0, info, idToken=_token())
+    profile = _profile_request(rig, 104, TX_LIMIT_A, info["transactionId"])["chargingProfile"]
+    same(profile["chargingProfilePurpose"], "TxProfile", "chargingProfilePurpose")
+    same(profile.get("transactionId"), info["transactionId"], "chargingProfile.transactionId")
+    limited(profile, TX_LIMIT_A, measurements)
+    event(rig, "Ended", "StopAuthorized", 1, {**info, "stoppedReason": "Local"})
 
 
 @case("VGI_K10_01_CSMS", clause("K10 Clear Charging Profile"),
