@@ -25,8 +25,8 @@ TX_LIMIT_A = 10.0
 
 
 def clause(section: str, case_id: str = "") -> str:
-    octt = f"OCA OCTT 1.6 {case_id}" if case_id else "OCTT manual action at the CSMS"
-    return f"OCPP 1.6 {section}; {octt}"
+    where = f"; OCA OCTT 1.6 {case_id}" if case_id else ""
+    return f"OCPP 1.6 {section} (operator action at the central system){where}"
 
 
 def booted(rig: CsmsRig) -> None:

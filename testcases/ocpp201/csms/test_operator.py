@@ -28,7 +28,7 @@ TX_LIMIT_A = 10.0
 
 
 def clause(use_case: str) -> str:
-    return f"OCPP 2.0.1 Part 2 {use_case}; OCTT manual action at the CSMS"
+    return f"OCPP 2.0.1 Part 2 {use_case} (operator action at the CSMS)"
 
 
 def _token(token: str = VALID_TOKEN) -> dict:
@@ -79,7 +79,7 @@ def test_vgi_f01_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     transaction (TransactionEvent Started, triggerReason RemoteStart, the remoteStartId),
     then ends it.
     Expected: RequestStartTransaction valid, with the operator's idToken, evseId 1 when
-    given, a remoteStartId (F01.FR.01..); the CSMS answers the events, with idTokenInfo
+    given, a remoteStartId (F01); the CSMS answers the events, with idTokenInfo
     Accepted (F01, E01).
     """
     booted(rig)
@@ -105,7 +105,7 @@ def test_vgi_f03_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     operator action ``remote_stop`` of that transactionId; the station answers Accepted
     and ends it (triggerReason RemoteStop, stoppedReason Remote).
     Expected: RequestStopTransaction valid, naming the transactionId the station reported
-    (F03.FR.01); the CSMS answers the Ended event.
+    (F03); the CSMS answers the Ended event.
     """
     booted(rig)
     info = {"transactionId": _tx_id(), "chargingState": "Charging"}
@@ -203,7 +203,7 @@ def test_vgi_k01_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
 
     Steps: operator action ``set_charging_profile`` (EVSE 1, profile 101, TxDefaultProfile,
     stack level 0, 16 A); the station answers Accepted.
-    Expected: SetChargingProfile valid against its schema (K01.FR.xx), evseId 1, profile
+    Expected: SetChargingProfile valid against its schema (K01), evseId 1, profile
     id 101, purpose TxDefaultProfile, stackLevel 0, chargingRateUnit A and no period
     above 16 A, the first (startPeriod 0) at 16 A.
     """
@@ -254,7 +254,7 @@ def test_vgi_k01_03_csms(rig: CsmsRig, measurements: Measurements) -> None:
     ``set_charging_profile`` (EVSE 1, profile 104, TxProfile for that transactionId,
     10 A); the station answers Accepted; the transaction ends.
     Expected: SetChargingProfile valid, purpose TxProfile, chargingProfile.transactionId
-    the one the station reported (K01.FR.03), in A, 10 A from startPeriod 0, none above.
+    the one the station reported (K01), in A, 10 A from startPeriod 0, none above.
     """
     booted(rig)
     info = {"transactionId": _tx_id(), "chargingState": "Charging"}
