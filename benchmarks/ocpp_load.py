@@ -32,9 +32,7 @@ def main(counts: list[int]) -> None:
         csms.start()
         try:
             result = asyncio.run(
-                run_load(
-                    f"ws://127.0.0.1:{port}", count, duration_s=10, interval_s=1.0, ramp_s=2.0
-                )
+                run_load(f"ws://127.0.0.1:{port}", count, duration_s=10, interval_s=1.0, ramp_s=2.0)
             ).as_dict()
         finally:
             csms.stop()
