@@ -47,6 +47,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_D_01_CS": ("local_list_version_stale",),
     "TC_D_02_CS": ("ignores_local_list",),
     "TC_D_06_CS": ("accepts_stale_differential",),
+    "VGI_D_01_CS": ("starts_blocked_local_token",),
     "TC_F_05_CS": ("unlocks_during_transaction",),
     "TC_F_06_CS": ("unlock_fails",),
     "TC_F_23_CS": ("trigger_not_sent",),
@@ -59,6 +60,8 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_H_18_CS": ("accepts_unknown_reservation",),
     "TC_L_01_CS": ("firmware_status_skipped",),
     "TC_L_07_CS": ("firmware_fake_download",),
+    "TC_L_06_CS": ("accepts_invalid_firmware_signature", "invalid_signature_not_reported"),
+    "TC_L_08_CS": ("installs_unusable_image",),
     "TC_N_25_CS": ("log_request_id_mismatch", "log_upload_skipped"),
     "TC_N_26_CS": ("log_upload_skipped",),
     "TC_A_11_CS": ("csr_wrong_common_name",),
@@ -67,6 +70,8 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_M_02_CS": ("wrong_certificate_hash",),
     "TC_M_20_CS": ("delete_certificate_ignored",),
     "TC_M_22_CS": ("delete_unknown_certificate_accepted",),
+    "TC_A_15_CS": ("sign_certificate_retry_loop",),
+    "TC_M_23_CS": ("deletes_station_certificate",),
 }
 
 

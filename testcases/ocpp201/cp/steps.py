@@ -45,6 +45,19 @@ def set_variable(rig: CpRig, component: str, variable: str, value: str) -> None:
           f"attributeStatus {status!r}")  # fmt: skip
 
 
+def set_variable_if_implemented(rig: CpRig, component: str, variable: str, value: str) -> str:
+    """SetVariables ``component.variable=value`` as OCTT's "(If implemented)" preparations:
+    the attributeStatus, whatever it is (UnknownComponent/UnknownVariable: not implemented)."""
+    exchange = rig.call(
+        "SetVariables",
+        {"setVariableData": [{"component": {"name": component}, "variable": {"name": variable},
+                              "attributeValue": value}]},
+    )  # fmt: skip
+    status = str(expect_status_list(exchange, "setVariableResult")[0].get("attributeStatus"))
+    rig.log.note(f"bench: SetVariables {component}.{variable}={value} (if implemented): {status}")
+    return status
+
+
 def expect_status_list(exchange: Exchange, key: str) -> list[dict]:
     """The non-empty result list ``key`` of a CALLRESULT."""
     payload = expect_result(exchange)

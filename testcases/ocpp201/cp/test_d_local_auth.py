@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from bench.cases import Measurements, case, check, fail
-from bench.ocpp.checks import expect_call, expect_result, expect_status, is_call
+from bench.ocpp.checks import expect_call, expect_no_call, expect_result, expect_status, is_call
 from bench.ocpp.csms_handlers import VALID_TOKEN
 from fixtures.ocpp.rig import CpRig
 from testcases.ocpp201.cp.steps import (
     ANSWER_S,
+    OCTT,
     boot_accepted,
     clause,
     id_token,
+    is_charging,
     set_variable,
+    set_variable_if_implemented,
 )
 
 #: An idToken the bench puts on the station's local list (its CSMS accepts it too).
 LOCAL_TOKEN = "VGI-LOCAL-0002"
+#: An idToken the bench puts on the local list as Blocked (its CSMS says Blocked too).
+BLOCKED_TOKEN = "VGI-BLOCKED-0004"
 
 
 def _entry(token: str, status: str = "Accepted") -> dict:
@@ -109,3 +114,47 @@ def test_tc_d_06_cs(rig: CpRig, measurements: Measurements) -> None:
     send_local_list(rig, 5, "Full", [_entry(VALID_TOKEN)])
     send_local_list(rig, 4, "Differential", [_entry(LOCAL_TOKEN)], "VersionMismatch")
     expect_version(rig, 5, "the refused update changes nothing")
+
+
+@case("VGI_D_01_CS",
+      "OCPP 2.0.1 Part 2 C14 Online authorization through Local Authorization List "
+      f"(C14.FR.02/03), D01 Send Local Authorization List; as {OCTT} TC_C_10_CS does for "
+      "the Authorization Cache",
+      "Local Authorization List - Blocked idToken does not start")  # fmt: skip
+def test_vgi_d_01_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: an idToken the local list holds as Blocked does not start a transaction,
+    even with LocalPreAuthorize true.
+
+    The bench's reading of C14: LocalPreAuthorize lets the station start at once only for
+    an idToken Accepted in its list (C14.FR.02); for one listed with another status it
+    asks the CSMS (C14.FR.03, unless LocalAuthListCtrlr.DisablePostAuthorize is true,
+    which the bench sets false where implemented). The bench's CSMS answers that Authorize
+    with Blocked too, so the list and the CSMS agree: no reading lets the station charge.
+
+    Steps: AuthCtrlr.LocalPreAuthorize true, LocalAuthListCtrlr.DisablePostAuthorize false
+    (if implemented); SendLocalList Full version 1 with VGI-BLOCKED-0004 Blocked; plug in;
+    present VGI-BLOCKED-0004.
+    Expected:
+    1. SendLocalList Accepted (D01).
+    2. An AuthorizeRequest for VGI-BLOCKED-0004 (C14.FR.03), answered Blocked.
+    3. No TransactionEvent Started and no charging within 3 s (C14, C01).
+    """
+    boot_accepted(rig)
+    rig.operator("plug_in")
+    set_variable(rig, "AuthCtrlr", "LocalPreAuthorize", "true")
+    set_variable_if_implemented(rig, "LocalAuthListCtrlr", "DisablePostAuthorize", "false")
+    send_local_list(rig, 1, "Full", [_entry(BLOCKED_TOKEN, "Blocked")])
+    rig.script.tokens[BLOCKED_TOKEN] = "Blocked"  # the CSMS agrees with its list
+    mark = rig.mark()
+    rig.operator("present", BLOCKED_TOKEN)
+    expect_no_call(
+        rig.log, is_call("TransactionEvent", lambda e: e.payload.get("eventType") == "Started"
+                         or is_charging(e)),
+        since=mark, during=3.0, what=f"no transaction for {BLOCKED_TOKEN} (Blocked in the "
+        "local list and at the CSMS)",
+    )  # fmt: skip
+    auth = expect_call(rig.log, "Authorize", since=mark, within=0.1,
+                       what=f"AuthorizeRequest for {BLOCKED_TOKEN} (listed, not Accepted: "
+                       "C14.FR.03)")  # fmt: skip
+    token = auth.payload.get("idToken", {}).get("idToken")
+    check(token == BLOCKED_TOKEN, f"Authorize for idToken {BLOCKED_TOKEN}", f"idToken {token!r}")
