@@ -58,6 +58,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_H_07_CS": ("reservation_never_expires",),
     "TC_H_17_CS": ("cancel_reservation_ignored",),
     "TC_H_18_CS": ("accepts_unknown_reservation",),
+    "VGI_H_01_CS": ("reserves_unavailable_evse",),
     "TC_L_01_CS": ("firmware_status_skipped",),
     "TC_L_07_CS": ("firmware_fake_download",),
     "TC_L_06_CS": ("accepts_invalid_firmware_signature", "invalid_signature_not_reported"),

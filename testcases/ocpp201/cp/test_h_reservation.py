@@ -11,7 +11,7 @@ from bench.ocpp.checks import expect_call, expect_no_call, expect_status, is_cal
 from bench.ocpp.csms_handlers import VALID_TOKEN
 from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
-from testcases.ocpp201.cp.steps import ANSWER_S, boot_accepted, clause, id_token
+from testcases.ocpp201.cp.steps import ANSWER_S, OCTT, boot_accepted, clause, id_token
 
 RESERVATION_ID = 7101
 #: Another idToken the bench's CSMS accepts: only the reservation keeps it from charging.
@@ -162,3 +162,38 @@ def test_tc_h_18_cs(rig: CpRig, measurements: Measurements) -> None:
     """
     boot_accepted(rig)
     expect_status(rig.call("CancelReservation", {"reservationId": 7999}), "Rejected")
+
+
+@case("VGI_H_01_CS", "OCPP 2.0.1 Part 2 H01 Reservation (H01.FR.13), G03 Change Availability "
+      f"EVSE/Connector; as {OCTT} TC_H_01_CS on an Inoperative EVSE",
+      "Reserve a specific EVSE - Unavailable")  # fmt: skip
+def test_vgi_h_01_cs(rig: CpRig, measurements: Measurements) -> None:
+    """Purpose: an EVSE the CSMS set Inoperative is not reserved.
+
+    Steps: ChangeAvailability Inoperative for EVSE 1; ReserveNow (id 7101, evseId 1, the
+    valid idToken, expiry in 5 min); ChangeAvailability Operative again at the end.
+    Expected:
+    1. ChangeAvailabilityResponse Accepted; StatusNotification Unavailable (G03).
+    2. ReserveNowResponse Unavailable (H01.FR.13); no StatusNotification Reserved.
+    """
+    mark = boot_accepted(rig)
+    inoperative = {"operationalStatus": "Inoperative", "evse": {"id": 1}}
+    expect_status(rig.call("ChangeAvailability", inoperative), "Accepted")
+    try:
+        expect_call(rig.log, "StatusNotification", since=mark, within=ANSWER_S,
+                    where=_status_is("Unavailable"),
+                    what="StatusNotification Unavailable (EVSE 1)")  # fmt: skip
+        expiry = datetime.now(timezone.utc) + timedelta(minutes=5)
+        request = {"id": RESERVATION_ID, "evseId": 1, "idToken": id_token(VALID_TOKEN),
+                   "expiryDateTime": expiry.isoformat(timespec="milliseconds")
+                   .replace("+00:00", "Z")}  # fmt: skip
+        mark = rig.mark()
+        expect_status(rig.call("ReserveNow", request), "Unavailable")
+        expect_no_call(rig.log, is_call("StatusNotification", _status_is("Reserved")),
+                       since=mark, during=1.0,
+                       what="no StatusNotification Reserved for the Inoperative EVSE")  # fmt: skip
+    finally:
+        with contextlib.suppress(Exception):
+            rig.call("CancelReservation", {"reservationId": RESERVATION_ID})
+        with contextlib.suppress(Exception):
+            rig.call("ChangeAvailability", {"operationalStatus": "Operative", "evse": {"id": 1}})
