@@ -12,6 +12,7 @@ import pytest
 from fixtures.ocpp.cp16 import CP16_FAULTS
 from tests.ocpp_helpers import assert_suite_passes, run_ocpp_case
 from tests.proof import assert_caught, faults_caught, proof_params, suite_case_ids
+from tests.test_ocpp_security_proof import SECURITY_CASE_FAULTS
 
 SUITE = "ocpp16.cp"
 
@@ -54,6 +55,14 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_055_CS": ("trigger_unknown_connector_accepted",),
     "TC_017_1_CS": ("unlock_fails",),
     "TC_018_1_CS": ("unlock_keeps_transaction",),
+    # certificates (testcases/ocpp16/cp/test_certificates.py; the security profiles'
+    # cases are proven in tests/test_ocpp_security_proof.py)
+    "TC_074_CS": ("csr_wrong_common_name",),
+    "TC_077_CS": ("accepts_foreign_certificate", "invalid_certificate_not_reported"),
+    "TC_075_1_CS": ("wrong_certificate_hash",),
+    "VGI_SEC_04_CS": ("wrong_certificate_hash",),
+    "TC_076_CS": ("delete_certificate_ignored",),
+    "VGI_SEC_05_CS": ("delete_unknown_certificate_accepted",),
 }
 
 
@@ -74,9 +83,12 @@ def test_case_fails_faulty_cp(case_id: str, fault: str, tmp_path: Path) -> None:
 
 def test_every_case_has_a_proof() -> None:
     ids = suite_case_ids(SUITE)
-    assert ids == set(CASE_FAULTS), f"unproven: {ids ^ set(CASE_FAULTS)}"
+    proven = set(CASE_FAULTS) | {case for (suite, case, _) in SECURITY_CASE_FAULTS
+                                 if suite == SUITE}  # fmt: skip
+    assert ids == proven, f"unproven: {ids ^ proven}"
 
 
 def test_every_fault_is_caught_by_a_case() -> None:
-    caught = faults_caught(CASE_FAULTS.values())
+    security = (f for (suite, _, _), f in SECURITY_CASE_FAULTS.items() if suite == SUITE)
+    caught = faults_caught(CASE_FAULTS.values(), security)
     assert caught == set(CP16_FAULTS), f"no case catches {set(CP16_FAULTS) - caught}"

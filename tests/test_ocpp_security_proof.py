@@ -1,7 +1,8 @@
-"""The security cases (block A) proven both ways with a throwaway PKI (``cryptography``):
-security profiles 1 (Basic auth over ws://), 2 (TLS + Basic auth) and 3 (mutual TLS), for
-the charge-point and CSMS suites, each run on its own ports; and the weak material the
-cases use (TLS 1.0/1.1 only, expired certificates) checked on its own."""
+"""The security-profile cases (2.0.1 block A; 1.6 through the security whitepaper) proven
+both ways with a throwaway PKI (``cryptography``): security profiles 1 (Basic auth over
+ws://), 2 (TLS + Basic auth) and 3 (mutual TLS), for the charge-point and CSMS suites of
+both versions (the suite names the version), each run on its own ports; and the weak
+material the cases use (TLS 1.0/1.1 only, expired certificates) checked on its own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from bench.ocpp.pki import Issued, issuing_ca, make_ca, make_leaf
 from bench.ocpp.security import Security, handshake, old_tls_unavailable
 from tests.ocpp_helpers import run_ocpp_case, security_keys
 
-#: (suite, case id, security profile) -> the faults it must catch.
+#: (suite, case id, security profile) -> the faults it must catch; the suite (ocpp201.*,
+#: ocpp16.*) gives the OCPP version (:func:`version_of`).
 SECURITY_CASE_FAULTS: dict[tuple[str, str, int], tuple[str, ...]] = {
     ("ocpp201.cp", "TC_A_01_CS", 1): ("no_basic_auth",),
     ("ocpp201.cp", "TC_A_01_CS", 2): ("no_basic_auth",),
@@ -29,7 +31,24 @@ SECURITY_CASE_FAULTS: dict[tuple[str, str, int], tuple[str, ...]] = {
     ("ocpp201.cp", "VGI_A_01_CS", 3): ("accepts_expired_server_cert",),
     ("ocpp201.csms", "TC_A_06_CSMS", 2): ("accepts_tls_below_1_2",),
     ("ocpp201.csms", "VGI_A_01_CSMS", 3): ("accepts_expired_client_cert",),
+    # OCPP 1.6J (testcases/ocpp16/cp/test_security.py, testcases/ocpp16/csms/test_security.py)
+    ("ocpp16.cp", "TC_085_CS", 1): ("no_basic_auth",),
+    ("ocpp16.cp", "TC_085_CS", 2): ("no_basic_auth",),
+    ("ocpp16.cp", "VGI_SEC_01_CS", 2): ("accepts_any_server_cert",),
+    ("ocpp16.cp", "VGI_SEC_02_CS", 2): ("accepts_tls_below_1_2",),
+    ("ocpp16.cp", "VGI_SEC_03_CS", 3): ("accepts_expired_server_cert",),
+    ("ocpp16.cp", "TC_087_CS", 3): ("no_client_cert",),
+    ("ocpp16.csms", "VGI_SEC_01_CSMS", 1): ("ignores_username",),
+    ("ocpp16.csms", "VGI_SEC_02_CSMS", 2): ("accepts_any_password",),
+    ("ocpp16.csms", "VGI_SEC_03_CSMS", 3): ("accepts_any_client_cert",),
+    ("ocpp16.csms", "VGI_SEC_04_CSMS", 2): ("accepts_tls_below_1_2",),
+    ("ocpp16.csms", "VGI_SEC_05_CSMS", 3): ("accepts_expired_client_cert",),
 }
+
+
+def version_of(suite: str) -> str:
+    """The OCPP version a suite speaks (``ocpp16.*``: 1.6, ``ocpp201.*``: 2.0.1)."""
+    return "1.6" if suite.startswith("ocpp16.") else "2.0.1"
 
 
 def _params(with_faults: bool) -> list:
@@ -42,14 +61,14 @@ def _params(with_faults: bool) -> list:
 
 
 #: Cases whose bench side speaks TLS 1.1 (skipped, not proven, where OpenSSL cannot).
-OLD_TLS_CASES = {"TC_A_06_CS", "TC_A_06_CSMS"}
+OLD_TLS_CASES = {"TC_A_06_CS", "TC_A_06_CSMS", "VGI_SEC_02_CS", "VGI_SEC_04_CSMS"}
 
 
 def _run(tmp_path: Path, suite: str, case_id: str, profile: int, faults: tuple[str, ...] = ()):
     if case_id in OLD_TLS_CASES and old_tls_unavailable():
         pytest.skip(f"{case_id}: {old_tls_unavailable()}")
     keys = security_keys(tmp_path / "pki", profile)
-    return run_ocpp_case(tmp_path, suite, case_id, "2.0.1", faults, security=keys)
+    return run_ocpp_case(tmp_path, suite, case_id, version_of(suite), faults, security=keys)
 
 
 @pytest.mark.parametrize(("suite", "case_id", "profile", "fault"), _params(False))
@@ -67,8 +86,10 @@ def test_security_case_fails(suite: str, case_id: str, profile: int, fault: str,
     assert outcome.message.startswith("expected ") and "; saw " in outcome.message
 
 
-def test_security_cases_skip_without_security(tmp_path: Path) -> None:
-    outcome = run_ocpp_case(tmp_path, "ocpp201.cp", "TC_A_05_CS", "2.0.1")
+@pytest.mark.parametrize(("suite", "case_id"), [("ocpp201.cp", "TC_A_05_CS"),
+                                                ("ocpp16.csms", "VGI_SEC_02_CSMS")])  # fmt: skip
+def test_security_cases_skip_without_security(suite: str, case_id: str, tmp_path: Path) -> None:
+    outcome = run_ocpp_case(tmp_path, suite, case_id, version_of(suite))
     assert outcome.verdict == "skipped" and "security_profile" in outcome.message
 
 

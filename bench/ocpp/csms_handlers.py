@@ -169,6 +169,16 @@ class Csms16Handlers:
     def on_firmware_status_notification(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    @on(Action16.security_event_notification)
+    def on_security_event_notification(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    @on(Action16.sign_certificate)
+    def on_sign_certificate(self, **_: Any) -> dict[str, Any]:
+        """Security whitepaper: the CSR is taken; a case signs it and sends CertificateSigned
+        itself."""
+        return {"status": "Accepted"}
+
     @on(Action16.data_transfer)
     def on_data_transfer(self, **_: Any) -> dict[str, Any]:
         return {"status": "UnknownVendorId"}

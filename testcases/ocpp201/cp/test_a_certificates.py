@@ -14,34 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
-from bench.cases import Measurements, case, check, fail
+from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_call, expect_status
-from bench.ocpp.frames import Kind
-from bench.ocpp.log import TX, Entry
-from bench.ocpp.pki import Issued, issuing_ca, load_csr, make_ca, new_key, sign_csr, subject_attr
+from bench.ocpp.pki import new_key, sign_csr
 from bench.timing import Latency
 from fixtures.ocpp.rig import CpRig
 from testcases.ocpp201.cp.steps import ANSWER_S, boot_accepted, clause, expect_status_list
+from testcases.ocpp_security_steps import answered, checked_csr, signing_ca
 
 USE_CASE = "A02 Update Charging Station Certificate by request of CSMS"
 CS_CERTIFICATE = "ChargingStationCertificate"
-
-
-def signing_ca(rig: CpRig, tmp_path: Path) -> Issued:
-    """The CA the bench signs the station's certificate with (see the module's text)."""
-    sec = rig.security
-    try:
-        return issuing_ca(sec.cert, sec.ca_cert, sec.ca_key)
-    except LookupError as exc:
-        if sec.profile >= 3:
-            pytest.skip(f"security profile 3: the station reconnects with the certificate the "
-                        f"bench signs, so it must be the profile's CA: {exc}")  # fmt: skip
-        rig.log.note(f"bench: signing with a throwaway CA ({exc})")
-        return make_ca(tmp_path / "throwaway-ca", "vgi-bench throwaway CA")
 
 
 def organization_name(rig: CpRig) -> str | None:
@@ -71,30 +55,9 @@ def requested_csr(rig: CpRig, measurements: Measurements) -> x509.CertificateSig
     kind = sign.payload.get("certificateType")
     check(kind == CS_CERTIFICATE, f"SignCertificateRequest certificateType {CS_CERTIFICATE}",
           f"certificateType {kind!r}")  # fmt: skip
-    try:
-        csr = load_csr(sign.payload.get("csr", ""))
-    except ValueError as exc:
-        fail("a PEM CSR (RFC 2986) signed with its own key", str(exc))
-    cn, station = subject_attr(csr.subject), rig.security.charge_point_id
-    check(cn == station, f"CSR subject CN {station!r} (the station's identity)", f"CN {cn!r}")
-    o = subject_attr(csr.subject, NameOID.ORGANIZATION_NAME)
-    if org is not None:
-        check(o == org, f"CSR subject O {org!r} (SecurityCtrlr.OrganizationName)", f"O {o!r}")
-    else:
-        check(bool(o), "CSR subject with an O (organizationName)", csr.subject.rfc4514_string())
-    _answered(rig, sign)
+    csr = checked_csr(rig, sign, org, "SecurityCtrlr.OrganizationName")
+    answered(rig, sign)
     return csr
-
-
-def _answered(rig: CpRig, sign: Entry) -> None:
-    """Wait until the bench's SignCertificateResponse (Accepted) is sent."""
-
-    def answer(entry: Entry) -> bool:
-        frame = entry.frame
-        mine = frame.unique_id == sign.frame.unique_id
-        return entry.direction == TX and frame.kind is Kind.RESULT and mine
-
-    rig.log.wait_for(answer, 2.0, sign.seq)
 
 
 def certificate_signed(chain: str) -> dict:

@@ -18,18 +18,14 @@ from cryptography import x509
 
 from bench.cases import Measurements, case, check, fail
 from bench.ocpp.checks import expect_result, expect_status
-from bench.ocpp.pki import certificate_hash_data, make_ca, pem, same_hash_data
+from bench.ocpp.pki import certificate_hash_data, pem
 from fixtures.ocpp.rig import CpRig
 from testcases.ocpp201.cp.steps import boot_accepted, clause
+from testcases.ocpp_security_steps import find_hash, root
 
 M03 = "M03 Retrieve list of available certificates from a Charging Station"
 M04 = "M04 Delete a specific certificate from a Charging Station"
 M05 = "M05 Install CA certificate in a Charging Station"
-
-
-def root(tmp_path: Path, name: str) -> x509.Certificate:
-    ca = make_ca(tmp_path / name.replace(" ", "-"), name)
-    return x509.load_pem_x509_certificate(ca.cert.read_bytes())
 
 
 def listed(rig: CpRig, kind: str) -> tuple[str, list[dict]]:
@@ -41,13 +37,8 @@ def listed(rig: CpRig, kind: str) -> tuple[str, list[dict]]:
 def find(chain: list[dict], kind: str, cert: x509.Certificate) -> dict | None:
     """The hash data in ``chain`` that names ``cert`` (recomputed with the algorithm each
     entry says it used), None when no entry does."""
-    for entry in chain:
-        data = entry.get("certificateHashData") or {}
-        algorithm = data.get("hashAlgorithm", "SHA256")
-        ours = certificate_hash_data(cert, algorithm=algorithm)
-        if entry.get("certificateType") == kind and same_hash_data(data, ours):
-            return data
-    return None
+    of_kind = [e for e in chain if e.get("certificateType") == kind]
+    return find_hash([e.get("certificateHashData") or {} for e in of_kind], cert)
 
 
 def describe(chain: list[dict]) -> str:

@@ -11,28 +11,12 @@ reference CSMS, which signs with a throwaway CA of its own in that case).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
-from bench.cases import Measurements, case, check, fail
-from bench.ocpp.checks import expect_call, expect_result, expect_status
-from bench.ocpp.cp_role import ScriptedReplies
-from bench.ocpp.pki import chain_problem, load_chain, make_csr, new_key, same_key, subject_attr
-from bench.timing import Latency
+from bench.cases import Measurements, case
 from fixtures.ocpp.csms_rig import CsmsRig
+from testcases.ocpp_security_steps import csr_signed_by_csms
 
 STATION = {"model": "VGI-BENCH-CS", "vendorName": "vgi-bench"}
-ORGANIZATION = "vgi-bench"
 CS_CERTIFICATE = "ChargingStationCertificate"
-#: How long the CSMS has, after accepting the CSR, to send CertificateSigned.
-CERTIFICATE_SIGNED_S = 30.0
-
-
-def _anchor(rig: CsmsRig) -> x509.Certificate | None:
-    ca_cert = rig.cp.security.ca_cert
-    return x509.load_pem_x509_certificate(Path(ca_cert).read_bytes()) if ca_cert else None
 
 
 @case("VGI_A_02_CSMS",
@@ -52,39 +36,5 @@ def test_vgi_a_02_csms(rig: CsmsRig, measurements: Measurements) -> None:
     4. The chain is valid today, each certificate signed by the next, the last by the
        profile's ca_cert (not checked when the profile has no ca_cert).
     """
-    rig.cp.handler = ScriptedReplies({"CertificateSigned": {"status": "Accepted"}},
-                                     rig.cp.handler)  # fmt: skip
-    rig.connect()
-    expect_result(rig.call("BootNotification", {"reason": "PowerUp", "chargingStation": STATION}))
-    station = rig.cp.url.rstrip("/").rsplit("/", 1)[-1]
-    key = new_key()
-    mark = len(rig.log)
-    request = {"csr": make_csr(key, station, ORGANIZATION), "certificateType": CS_CERTIFICATE}
-    exchange = rig.call("SignCertificate", request)
-    expect_status(exchange, "Accepted")
-    signed = expect_call(rig.log, "CertificateSigned", since=mark, within=CERTIFICATE_SIGNED_S,
-                         what="CertificateSignedRequest for the CSR")  # fmt: skip
-    measurements.record("signed_after_csr", Latency.between(exchange.request.mono, signed.mono))
-    kind = signed.payload.get("certificateType")
-    check(kind in (None, CS_CERTIFICATE), f"certificateType {CS_CERTIFICATE} (or none)",
-          f"certificateType {kind!r}")  # fmt: skip
-    try:
-        chain = load_chain(signed.payload.get("certificateChain", ""))
-    except ValueError as exc:
-        fail("certificateChain a PEM X.509 certificate chain", str(exc))
-    leaf = chain[0]
-    check(same_key(leaf.public_key(), key.public_key()),
-          "the leaf certificate for the CSR's public key",
-          f"a certificate for another key ({leaf.subject.rfc4514_string()})")  # fmt: skip
-    cn, o = subject_attr(leaf.subject), subject_attr(leaf.subject, NameOID.ORGANIZATION_NAME)
-    check((cn, o) == (station, ORGANIZATION),
-          f"the leaf's subject CN {station!r}, O {ORGANIZATION!r} (the CSR's)",
-          f"CN {cn!r}, O {o!r}")  # fmt: skip
-    anchor = _anchor(rig)
-    measurements.record("chain_length", len(chain))
-    measurements.record("checked_against_ca_cert", anchor is not None)
-    problem = chain_problem(chain, anchor)
-    check(problem is None,
-          "a chain valid today, each certificate signed by the next"
-          + (", the last by the profile's ca_cert" if anchor is not None else ""),
-          problem or "")  # fmt: skip
+    boot = {"reason": "PowerUp", "chargingStation": STATION}
+    csr_signed_by_csms(rig, measurements, boot, CS_CERTIFICATE)
