@@ -98,6 +98,22 @@ def test_command_gets_its_parameters_as_arguments(tmp_path: Path) -> None:
     assert any("operator remote_start: exit 0" in n for n in notes)
 
 
+def test_secrets_come_from_the_environment_and_stay_out_of_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VGI_TEST_CSMS_TOKEN", "s3cr3t-token")
+    out = tmp_path / "args.json"
+    log = MessageLog()
+    operator = CommandOperator(
+        {"reset": _python(WRITE_ARGS, str(out), "--auth=$VGI_TEST_CSMS_TOKEN", "{reset_type}")},
+        message_log=log,
+    )
+    perform(operator, "reset", charge_point_id="CP_1", version="2.0.1", reset_type="Immediate")
+    assert json.loads(out.read_text()) == ["--auth=s3cr3t-token", "Immediate"]
+    notes = " ".join(e.note for e in log.entries)
+    assert "$VGI_TEST_CSMS_TOKEN" in notes and "s3cr3t-token" not in notes
+
+
 def test_failing_command_raises_with_its_stderr() -> None:
     operator = CommandOperator({"reset": _python(FAIL)})
     with pytest.raises(OperatorError, match="exited with 3: csms refused: no such charge point"):

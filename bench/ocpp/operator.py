@@ -9,7 +9,9 @@ bench's charge point receives. Who performs the action:
 * the built-in reference CSMS does it in-process (``fixtures/ocpp/csms_operator.py``);
 * for an external CSMS, the profile's ``[ocpp.operator]`` table gives a command per action,
   a template with the action's parameters in braces, split like a shell line (``shlex``),
-  each argument formatted on its own, run without a shell within
+  each argument formatted on its own, then ``$NAME`` / ``${NAME}`` taken from the bench's
+  environment (so a token need not be written in the profile, which goes into
+  ``summary.json``; the log shows the command before that step), run without a shell within
   :data:`COMMAND_TIMEOUT_S`; its output goes to the message log (``ocpp.jsonl``) and a
   command that fails is an *error* verdict quoting its stderr
   (:class:`CommandOperator`)::
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import shlex
 import string
 import subprocess
@@ -193,12 +196,13 @@ class CommandOperator:
 
     def perform(self, action: str, params: Mapping[str, str]) -> None:
         argv = self.argv(action, params)
-        line = shlex.join(argv)
+        line = shlex.join(argv)  # logged as written: environment values (secrets) stay out
         self._note(f"operator {action}: running {line}")
         try:
             proc = subprocess.run(
-                argv, capture_output=True, text=True, timeout=self.timeout_s, check=False
-            )
+                [os.path.expandvars(arg) for arg in argv],
+                capture_output=True, text=True, timeout=self.timeout_s, check=False,
+            )  # fmt: skip
         except subprocess.TimeoutExpired:
             raise OperatorError(f"[ocpp.operator] {action}: {line} did not finish within "
                                 f"{self.timeout_s:g} s") from None  # fmt: skip
