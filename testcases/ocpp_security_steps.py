@@ -14,6 +14,8 @@ not fit; failures say what the bench expected and what it saw.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from bench.cases import Measurements, check, fail
 from bench.ocpp.checks import expect_call, expect_result, expect_status
 from bench.ocpp.cp_role import BenchChargePoint, ScriptedReplies
+from bench.ocpp.csms_role import Attempt
 from bench.ocpp.frames import Kind
 from bench.ocpp.log import TX, Entry
 from bench.ocpp.pki import (
@@ -146,6 +149,68 @@ def client_cert_presented(rig: CpRig, measurements: Measurements) -> None:
              "no websocket upgrade (TLS handshake refused)")  # fmt: skip
     measurements.record("tls", attempt.tls)
     check(attempt.tls in ("TLSv1.2", "TLSv1.3"), "TLS 1.2 or 1.3", f"{attempt.tls}")
+
+
+def _attempt_after(rig: CpRig, seen_before: int, timeout: float) -> Attempt | None:
+    """The first websocket upgrade request after the first ``seen_before`` (None: none)."""
+    deadline = time.monotonic() + timeout
+    while len(rig.csms.attempts) <= seen_before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    attempts = rig.csms.attempts
+    return attempts[seen_before] if len(attempts) > seen_before else None
+
+
+def _which(rig: CpRig, attempt: Attempt, new: str) -> str:
+    """The password of ``attempt`` in words (never the password itself)."""
+    if attempt.user is None:
+        return "no Basic auth"
+    if attempt.password == new:
+        return "the new password"
+    if attempt.password == rig.security.password:
+        return "the old (configured) password"
+    return f"another password ({len(attempt.password or '')} characters)"
+
+
+def _switch_password(rig: CpRig, change: Callable[[str], str], password: str) -> tuple[str, float]:
+    """The bench's CSMS expects ``password`` from now on; ``change`` sends it to the
+    station: (its status, the monotonic time of the request)."""
+    rig.csms.auth_check = rig.security.with_(password=password).check_basic_auth
+    return change(password), time.monotonic()
+
+
+def new_password_used(rig: CpRig, measurements: Measurements, new: str,
+                      change: Callable[[str], str], what: str) -> None:  # fmt: skip
+    """Profiles 1/2: after the boot, the bench's CSMS expects only ``new`` and ``change``
+    sends it (``what`` names the request); expected: Accepted, then the station drops the
+    connection and its next websocket upgrade carries Basic auth with ``new``. Afterwards the
+    configured password is sent back the same way (best effort, so the profile still fits a
+    real station; ``password_restored`` says whether it did)."""
+    needs(rig, 1, 2)
+    rig.boot()
+    seen_before = len(rig.csms.attempts)
+    status, sent = _switch_password(rig, change, new)
+    check(status == "Accepted", f"{what} Accepted", f"{status}")
+    timeout = SIM_CONNECT_TIMEOUT_S if rig.sim is not None else DUT_CONNECT_TIMEOUT_S
+    attempt = _attempt_after(rig, seen_before, timeout)
+    if attempt is None:
+        still = rig.csms.session is not None
+        fail(f"the station to reconnect with the new password within {timeout:g} s",
+             "no new websocket upgrade request"
+             + (" (the old connection is still open)" if still else ""))  # fmt: skip
+    measurements.record("reconnected_after_s", round(time.monotonic() - sent, 3))
+    check(attempt.password == new and attempt.user == rig.security.charge_point_id,
+          f"Basic auth as {rig.security.charge_point_id} with the new password",
+          f"{_which(rig, attempt, new)} as {attempt.user!r}")  # fmt: skip
+    old = rig.security.password
+    restored = False
+    if old is not None and rig.csms.wait_session(timeout) is not None:
+        seen_before = len(rig.csms.attempts)
+        status, _ = _switch_password(rig, change, old)
+        attempt = _attempt_after(rig, seen_before, timeout) if status == "Accepted" else None
+        restored = attempt is not None and attempt.refused is None
+    measurements.record("password_restored", restored)
+    if not restored:
+        rig.log.note("bench: the station did not take the configured password back")
 
 
 # ---------------------------------------------------------------------------- CSMS

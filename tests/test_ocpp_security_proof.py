@@ -31,6 +31,16 @@ SECURITY_CASE_FAULTS: dict[tuple[str, str, int], tuple[str, ...]] = {
     ("ocpp201.cp", "VGI_A_01_CS", 3): ("accepts_expired_server_cert",),
     ("ocpp201.csms", "TC_A_06_CSMS", 2): ("accepts_tls_below_1_2",),
     ("ocpp201.csms", "VGI_A_01_CSMS", 3): ("accepts_expired_client_cert",),
+    # changing the Basic auth password (testcases/ocpp201/cp/test_a_credentials.py,
+    # testcases/ocpp16/cp/test_credentials.py)
+    ("ocpp201.cp", "TC_A_09_CS", 1): ("keeps_old_password", "password_change_no_reconnect"),
+    ("ocpp201.cp", "TC_A_09_CS", 2): ("keeps_old_password",),
+    ("ocpp201.cp", "TC_A_19_CS", 1): ("ignores_network_profile",),
+    ("ocpp201.cp", "TC_A_19_CS", 2): ("ignores_network_profile",),
+    ("ocpp201.cp", "TC_A_22_CS", 1): ("accepts_security_downgrade",),
+    ("ocpp201.cp", "TC_A_22_CS", 3): ("accepts_security_downgrade",),
+    ("ocpp16.cp", "TC_073_CS", 1): ("keeps_old_password", "password_change_no_reconnect"),
+    ("ocpp16.cp", "TC_073_CS", 2): ("keeps_old_password",),
     # OCPP 1.6J (testcases/ocpp16/cp/test_security.py, testcases/ocpp16/csms/test_security.py)
     ("ocpp16.cp", "TC_085_CS", 1): ("no_basic_auth",),
     ("ocpp16.cp", "TC_085_CS", 2): ("no_basic_auth",),
@@ -87,7 +97,8 @@ def test_security_case_fails(suite: str, case_id: str, profile: int, fault: str,
 
 
 @pytest.mark.parametrize(("suite", "case_id"), [("ocpp201.cp", "TC_A_05_CS"),
-                                                ("ocpp16.csms", "VGI_SEC_02_CSMS")])  # fmt: skip
+                                                ("ocpp16.csms", "VGI_SEC_02_CSMS"),
+                                                ("ocpp16.cp", "TC_073_CS")])  # fmt: skip
 def test_security_cases_skip_without_security(suite: str, case_id: str, tmp_path: Path) -> None:
     outcome = run_ocpp_case(tmp_path, suite, case_id, version_of(suite))
     assert outcome.verdict == "skipped" and "security_profile" in outcome.message

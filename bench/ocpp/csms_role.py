@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -33,12 +33,14 @@ def subprotocol(version: str) -> str:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One websocket upgrade request: path, Basic auth user, TLS version, why refused."""
+    """One websocket upgrade request: path, Basic auth user, TLS version, why refused, and
+    the Basic auth password (kept out of its repr, so out of the message log)."""
 
     path: str
     user: str | None
     tls: str | None
     refused: str | None
+    password: str | None = field(default=None, repr=False)
 
 
 def split_host_port(listen: str) -> tuple[str, int]:
@@ -105,10 +107,10 @@ class BenchCsms:
         cp_id = self.charge_point_id or path_id
         header = request.headers.get("Authorization")
         ssl_object = ws.transport.get_extra_info("ssl_object") if ws.transport else None
+        user, password = parse_basic_auth(header)
         attempt = Attempt(
-            request.path, parse_basic_auth(header)[0],
-            ssl_object.version() if ssl_object is not None else None,
-            self.auth_check(header, cp_id),
+            request.path, user, ssl_object.version() if ssl_object is not None else None,
+            self.auth_check(header, cp_id), password,
         )  # fmt: skip
         self.attempts.append(attempt)
         self.log.note(f"upgrade request {attempt}")
