@@ -18,6 +18,7 @@ from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_result
 from bench.ocpp.csms_handlers import VALID_TOKEN, now_iso
 from fixtures.ocpp.csms_rig import CsmsRig
+from testcases.ocpp_operator_steps import limited, profile_request, same
 
 BOOT = {"chargePointVendor": "vgi-bench", "chargePointModel": "VGI-BENCH-CP"}
 LIMIT_A = 16.0
@@ -56,10 +57,6 @@ def stop(rig: CsmsRig, transaction_id: int, reason: str) -> None:
                "reason": reason}  # fmt: skip
     expect_result(rig.call("StopTransaction", payload))
     status(rig, "Available")
-
-
-def same(got: object, wanted: object, what: str) -> None:
-    check(got == wanted, f"{what} {wanted!r} (what the operator asked for)", f"{got!r}")
 
 
 @case("TC_010_CSMS", clause("§5.11 Remote Start Transaction", "TC_010_CSMS"),
@@ -164,18 +161,6 @@ def test_vgi_cfg_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
           f"key {keys}")  # fmt: skip
 
 
-def _profile_request(
-    rig: CsmsRig, profile_id: int, limit: float, transaction_id: object = ""
-) -> dict:
-    """Operator action ``set_charging_profile`` on EVSE/connector 1, stack level 0: a
-    TxProfile for ``transaction_id`` when given, else a TxDefaultProfile."""
-    mark = len(rig.log)
-    purpose = "TxProfile" if transaction_id else "TxDefaultProfile"
-    rig.operate("set_charging_profile", evse_id=1, profile_id=profile_id, purpose=purpose,
-                stack_level=0, limit_a=limit, transaction_id=transaction_id)  # fmt: skip
-    return rig.expect_from_operator("set_charging_profile", mark).payload
-
-
 @case("VGI_SC_01_CSMS", clause("§5.16 Set Charging Profile, §3.13 Smart Charging"),
       "Set Charging Profile - TxDefaultProfile with the operator's current limit")  # fmt: skip
 def test_vgi_sc_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
@@ -188,25 +173,13 @@ def test_vgi_sc_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     period above 16 A and 16 A from startPeriod 0 (§5.16, §3.13.4).
     """
     booted(rig)
-    request = _profile_request(rig, 101, LIMIT_A)
+    request = profile_request(rig, 101, LIMIT_A)
     profile = request["csChargingProfiles"]
     same(request["connectorId"], 1, "SetChargingProfile connectorId")
     same(profile["chargingProfileId"], 101, "chargingProfileId")
     same(profile["chargingProfilePurpose"], "TxDefaultProfile", "chargingProfilePurpose")
     same(profile["stackLevel"], 0, "stackLevel")
-    limited(profile, LIMIT_A, measurements)
-
-
-def limited(profile: dict, limit: float, measurements: Measurements) -> None:
-    """The schedule of ``profile`` in A, ``limit`` from startPeriod 0, nothing above."""
-    schedule = profile["chargingSchedule"]
-    same(schedule["chargingRateUnit"], "A", "chargingRateUnit")
-    periods = schedule["chargingSchedulePeriod"]
-    limits = [p["limit"] for p in periods]
-    measurements.record("limit_a", limits)
-    check(max(limits) <= limit, f"no period above {limit:g} A", f"limits {limits}")
-    first = [p["limit"] for p in periods if p["startPeriod"] == 0]
-    same(first[:1], [limit], "the limit from startPeriod 0")
+    limited([profile["chargingSchedule"]], LIMIT_A, measurements)
 
 
 @case("VGI_SC_02_CSMS", clause("§5.16 Set Charging Profile (status Rejected)"),
@@ -220,7 +193,7 @@ def test_vgi_sc_02_csms(rig: CsmsRig, measurements: Measurements) -> None:
     booted(rig)
     assert rig.handlers is not None
     rig.handlers.replies["SetChargingProfile"] = {"status": "Rejected"}
-    _profile_request(rig, 103, LIMIT_A)
+    profile_request(rig, 103, LIMIT_A)
     rig.connection_kept(2.0, "the connection kept after SetChargingProfile was Rejected")
     expect_result(rig.call("Heartbeat", {}), "a Heartbeat.conf after the Rejected profile")
 
@@ -239,13 +212,13 @@ def test_vgi_sc_04_csms(rig: CsmsRig, measurements: Measurements) -> None:
     """
     booted(rig)
     transaction_id = start(rig)
-    request = _profile_request(rig, 104, TX_LIMIT_A, transaction_id)
+    request = profile_request(rig, 104, TX_LIMIT_A, transaction_id)
     profile = request["csChargingProfiles"]
     same(request["connectorId"], 1, "SetChargingProfile connectorId")
     same(profile["chargingProfilePurpose"], "TxProfile", "chargingProfilePurpose")
     same(profile.get("transactionId", transaction_id), transaction_id,
          "csChargingProfiles.transactionId")  # fmt: skip
-    limited(profile, TX_LIMIT_A, measurements)
+    limited([profile["chargingSchedule"]], TX_LIMIT_A, measurements)
     stop(rig, transaction_id, "Local")
 
 
@@ -259,7 +232,7 @@ def test_vgi_sc_03_csms(rig: CsmsRig, measurements: Measurements) -> None:
     Expected: ClearChargingProfile.req valid, id 102 (§5.5).
     """
     booted(rig)
-    _profile_request(rig, 102, LIMIT_A)
+    profile_request(rig, 102, LIMIT_A)
     mark = len(rig.log)
     rig.operate("clear_charging_profile", profile_id=102)
     request = rig.expect_from_operator("clear_charging_profile", mark).payload

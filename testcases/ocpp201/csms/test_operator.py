@@ -20,6 +20,7 @@ from bench.cases import Measurements, case, check
 from bench.ocpp.checks import expect_result
 from bench.ocpp.csms_handlers import VALID_TOKEN, now_iso
 from fixtures.ocpp.csms_rig import CsmsRig
+from testcases.ocpp_operator_steps import limited, profile_request, same
 
 STATION = {"model": "VGI-BENCH-CS", "vendorName": "vgi-bench"}
 EVSE = {"id": 1, "connectorId": 1}
@@ -59,10 +60,6 @@ def event(rig: CsmsRig, kind: str, trigger: str, seq: int, info: dict, **extra: 
               f"idTokenInfo Accepted in the answer to TransactionEvent {kind} ({trigger})",
               f"{reply}")  # fmt: skip
     return reply
-
-
-def same(got: object, wanted: object, what: str) -> None:
-    check(got == wanted, f"{what} {wanted!r} (what the operator asked for)", f"{got!r}")
 
 
 def _tx_id() -> str:
@@ -184,18 +181,6 @@ def test_vgi_b05_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
           "GetVariables naming OCPPCommCtrlr.HeartbeatInterval", f"{names}")  # fmt: skip
 
 
-def _profile_request(
-    rig: CsmsRig, profile_id: int, limit: float, transaction_id: object = ""
-) -> dict:
-    """Operator action ``set_charging_profile`` on EVSE/connector 1, stack level 0: a
-    TxProfile for ``transaction_id`` when given, else a TxDefaultProfile."""
-    mark = len(rig.log)
-    purpose = "TxProfile" if transaction_id else "TxDefaultProfile"
-    rig.operate("set_charging_profile", evse_id=1, profile_id=profile_id, purpose=purpose,
-                stack_level=0, limit_a=limit, transaction_id=transaction_id)  # fmt: skip
-    return rig.expect_from_operator("set_charging_profile", mark).payload
-
-
 @case("VGI_K01_01_CSMS", clause("K01 SetChargingProfile"),
       "Set charging profile - TxDefaultProfile with the operator's current limit")  # fmt: skip
 def test_vgi_k01_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
@@ -208,25 +193,13 @@ def test_vgi_k01_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     above 16 A, the first (startPeriod 0) at 16 A.
     """
     booted(rig)
-    request = _profile_request(rig, 101, LIMIT_A)
+    request = profile_request(rig, 101, LIMIT_A)
     profile = request["chargingProfile"]
     same(request["evseId"], 1, "SetChargingProfile evseId")
     same(profile["id"], 101, "chargingProfile.id")
     same(profile["chargingProfilePurpose"], "TxDefaultProfile", "chargingProfilePurpose")
     same(profile["stackLevel"], 0, "stackLevel")
-    limited(profile, LIMIT_A, measurements)
-
-
-def limited(profile: dict, limit: float, measurements: Measurements) -> None:
-    """Every schedule of ``profile`` in A, ``limit`` from startPeriod 0, nothing above."""
-    for schedule in profile["chargingSchedule"]:
-        same(schedule["chargingRateUnit"], "A", "chargingRateUnit")
-        periods = schedule["chargingSchedulePeriod"]
-        limits = [p["limit"] for p in periods]
-        measurements.record("limit_a", limits)
-        check(max(limits) <= limit, f"no period above {limit:g} A", f"limits {limits}")
-        first = [p["limit"] for p in periods if p["startPeriod"] == 0]
-        same(first[:1], [limit], "the limit from startPeriod 0")
+    limited(profile["chargingSchedule"], LIMIT_A, measurements)
 
 
 @case("VGI_K01_02_CSMS", clause("K01 SetChargingProfile (status Rejected)"),
@@ -240,7 +213,7 @@ def test_vgi_k01_02_csms(rig: CsmsRig, measurements: Measurements) -> None:
     booted(rig)
     assert rig.handlers is not None
     rig.handlers.replies["SetChargingProfile"] = {"status": "Rejected"}
-    _profile_request(rig, 103, LIMIT_A)
+    profile_request(rig, 103, LIMIT_A)
     rig.connection_kept(2.0, "the connection kept after SetChargingProfile was Rejected")
     expect_result(rig.call("Heartbeat", {}), "a HeartbeatResponse after the Rejected profile")
 
@@ -259,10 +232,10 @@ def test_vgi_k01_03_csms(rig: CsmsRig, measurements: Measurements) -> None:
     booted(rig)
     info = {"transactionId": _tx_id(), "chargingState": "Charging"}
     event(rig, "Started", "Authorized", 0, info, idToken=_token())
-    profile = _profile_request(rig, 104, TX_LIMIT_A, info["transactionId"])["chargingProfile"]
+    profile = profile_request(rig, 104, TX_LIMIT_A, info["transactionId"])["chargingProfile"]
     same(profile["chargingProfilePurpose"], "TxProfile", "chargingProfilePurpose")
     same(profile.get("transactionId"), info["transactionId"], "chargingProfile.transactionId")
-    limited(profile, TX_LIMIT_A, measurements)
+    limited(profile["chargingSchedule"], TX_LIMIT_A, measurements)
     event(rig, "Ended", "StopAuthorized", 1, {**info, "stoppedReason": "Local"})
 
 
@@ -276,7 +249,7 @@ def test_vgi_k10_01_csms(rig: CsmsRig, measurements: Measurements) -> None:
     Expected: ClearChargingProfile valid, chargingProfileId 102 (K10).
     """
     booted(rig)
-    _profile_request(rig, 102, LIMIT_A)
+    profile_request(rig, 102, LIMIT_A)
     mark = len(rig.log)
     rig.operate("clear_charging_profile", profile_id=102)
     request = rig.expect_from_operator("clear_charging_profile", mark).payload
