@@ -15,10 +15,11 @@ the files are the ones that key signed; *whose* key it is shows by its fingerpri
 
 Algorithms (``[report] signature``): ``ed25519`` (default; PEM keys, the ``cryptography``
 library) or ``sm2`` (GB/T 32918 with SM3 and the default user ID, for labs that must use
-national algorithms; ``cryptography`` has no SM2, so the maintained ``gmssl`` package does
-it, as for the platform envelopes). An SM2 key file holds the private key as 64 hex
-characters; a published SM2 public key is 128 hex characters (x || y, ``04`` prefix
-allowed). The bench's own SM2 key lives beside its Ed25519 one (``bench-sm2.key``).
+national algorithms; ``cryptography`` has no SM2, so :mod:`bench.sm2` does it over
+``gmssl``'s curve arithmetic, with a CSPRNG nonce, as for the platform envelopes). An
+SM2 key file holds the private key as 64 hex characters; a published SM2 public key is
+128 hex characters (x || y, ``04`` prefix allowed). The bench's own SM2 key lives
+beside its Ed25519 one (``bench-sm2.key``).
 
 Hand-written here (no library does it): the manifest and its canonical JSON form.
 """
@@ -29,7 +30,6 @@ import base64
 import hashlib
 import json
 import os
-import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +40,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from bench import sm2
 
 __all__ = [
     "ALGORITHMS",
@@ -64,8 +66,6 @@ FORMAT = "vgi-bench-signature/1"
 ALGORITHM = "ed25519"  # the default
 ALGORITHMS = ("ed25519", "sm2")
 _CHUNK = 1 << 20
-#: SM2 curve order n (GB/T 32918.5): a private key is a scalar in [1, n-2].
-_SM2_N = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123", 16)
 
 
 class SignatureError(ValueError):
@@ -157,19 +157,8 @@ def _verify_ed25519(raw: bytes, signature: bytes, message: bytes) -> bool:
     return True
 
 
-def _sm2(private_hex: str = "", public_hex: str = "") -> Any:
-    from gmssl import sm2
-
-    return sm2.CryptSM2(private_key=private_hex, public_key=public_hex, mode=1)
-
-
 def _verify_sm2(raw: bytes, signature: bytes, message: bytes) -> bool:
-    if len(raw) != 64 or len(signature) != 64:
-        return False
-    try:  # gmssl raises on points off the curve
-        return bool(_sm2(public_hex=raw.hex()).verify_with_sm3(signature.hex(), message))
-    except Exception:
-        return False
+    return sm2.verify(raw, signature, message)
 
 
 _VERIFIERS: dict[str, Callable[[bytes, bytes, bytes], bool]] = {
@@ -185,14 +174,10 @@ def _ed25519_key(key: Ed25519PrivateKey) -> SigningKey:
 
 def _sm2_key(private_hex: str) -> SigningKey:
     """An SM2 key from its 64-hex-character private scalar; signatures are SM2 with SM3
-    and the default user ID ``1234567812345678`` (GM/T 0009), ``r || s``."""
-    probe = _sm2(private_hex)
-    public_hex = probe._kg(int(private_hex, 16), probe.ecc_table["g"])
-    signer = _sm2(private_hex, public_hex)
-    return SigningKey(
-        PublicKey("sm2", bytes.fromhex(public_hex)),
-        lambda message: bytes.fromhex(signer.sign_with_sm3(message)),
-    )
+    and the default user ID ``1234567812345678`` (GM/T 0009), ``r || s``, each with a
+    fresh CSPRNG nonce (:mod:`bench.sm2`)."""
+    key = sm2.Sm2Key.from_hex(private_hex)
+    return SigningKey(PublicKey("sm2", key.public), key.sign)
 
 
 def _sm2_scalar(text: str) -> str | None:
@@ -200,7 +185,7 @@ def _sm2_scalar(text: str) -> str | None:
     digits = "".join(text.split()).lower()
     if len(digits) != 64 or any(c not in "0123456789abcdef" for c in digits):
         return None
-    return digits if 0 < int(digits, 16) < _SM2_N - 1 else None
+    return digits if 0 < int(digits, 16) < sm2.N - 1 else None
 
 
 def bench_key_path(algorithm: str = ALGORITHM) -> Path:
@@ -239,7 +224,7 @@ def _read_private_key(path: Path, algorithm: str = ALGORITHM) -> SigningKey:
 
 def _new_key_bytes(algorithm: str) -> bytes:
     if algorithm == "sm2":
-        return f"{secrets.randbelow(_SM2_N - 2) + 1:064x}\n".encode()
+        return f"{sm2.new_private_key():064x}\n".encode()
     return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -2,11 +2,12 @@
 
 T/CEC 102.4 App. B/C: AES-128-CBC with PKCS#7 padding, Base64, and HMAC-MD5 as upper-case
 hex. The national-algorithm option: SM4-CBC (GB/T 32907) and HMAC-SM3 (GB/T 32905) from
-``cryptography`` (which has SM3/SM4 since 35.0), and SM2 signatures (GB/T 32918) from
-``gmssl`` (duanhongyi, BSD, pure Python): ``cryptography`` has no SM2, ``gmssl-python``
-and ``gmssl-pyx`` need the GmSSL C library installed, ``snowland-smx``/``gmalg`` are
-less used; ``gmssl`` is the one most deployments use and its SM2 reproduces the
-GB/T 32918.5 example (see ``tests/test_platform_crypto.py``).
+``cryptography`` (which has SM3/SM4 since 35.0), and SM2 signatures (GB/T 32918) by
+:mod:`bench.sm2` over ``gmssl`` (duanhongyi, BSD, pure Python; nonces from the
+CSPRNG): ``cryptography`` has no SM2, ``gmssl-python`` and ``gmssl-pyx`` need the
+GmSSL C library installed, ``snowland-smx``/``gmalg`` are less used; ``gmssl`` is the
+one most deployments use and its SM2 reproduces the GB/T 32918.5 example (see
+``tests/test_platform_crypto.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives import hashes, hmac, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from bench import sm2
 
 BLOCK_BITS = 128
 
@@ -100,38 +103,34 @@ class Sm2Signer:
 
     The signature is ``r || s`` as 128 upper-case hex characters. ``private_key`` is 64
     hex characters; ``public_key`` (128 hex, without the ``04`` prefix) is the peer's,
-    derived from the private key when not given (both sides share a key pair).
+    derived from the private key when not given (both sides share a key pair). Every
+    signature takes a fresh nonce from the CSPRNG (:mod:`bench.sm2`).
     """
 
     name = "sm2"
 
     def __init__(self, private_key: str, public_key: str | None = None) -> None:
-        from gmssl import sm2
-
         try:
-            scalar = int(private_key, 16)
+            self._key = sm2.Sm2Key.from_hex(private_key)
         except ValueError:
-            raise CryptoError("SM2 private key must be 64 hex characters") from None
-        probe = sm2.CryptSM2(private_key=private_key, public_key="")
-        own_public = probe._kg(scalar, probe.ecc_table["g"])
+            raise CryptoError("SM2 private key must be 64 hex characters in [1, n-2]") from None
+        own_public = self._key.public.hex()
         peer = (public_key or own_public).lower().removeprefix("04")
-        if len(peer) != 128:
+        if len(peer) != 128 or any(c not in "0123456789abcdef" for c in peer):
             raise CryptoError("SM2 public key must be 128 hex characters (x || y)")
-        self._own = sm2.CryptSM2(private_key=private_key, public_key=own_public, mode=1)
-        self._peer = sm2.CryptSM2(private_key="", public_key=peer, mode=1)
+        self._peer = bytes.fromhex(peer)
         self.public_key = own_public.upper()
 
     def sign(self, message: str, k: str | None = None) -> str:
-        return self._own.sign_with_sm3(message.encode("utf-8"), k).upper()
+        """``k`` (hex) only for known-answer tests; otherwise a CSPRNG nonce."""
+        nonce = int(k, 16) if k is not None else None
+        return self._key.sign(message.encode("utf-8"), k=nonce).hex().upper()
 
     def verify(self, message: str, signature: str) -> bool:
         sig = str(signature).lower()
         if len(sig) != 128 or any(c not in "0123456789abcdef" for c in sig):
             return False
-        try:
-            return bool(self._peer.verify_with_sm3(sig, message.encode("utf-8")))
-        except Exception:  # gmssl raises on points off the curve
-            return False
+        return sm2.verify(self._peer, bytes.fromhex(sig), message.encode("utf-8"))
 
 
 def _key16(text: str, what: str) -> bytes:
