@@ -6,6 +6,8 @@ A profile is a TOML file (see CONTRACT.md / README for the format)::
     vendor = "..."; model = "..."; serial = "..."; firmware = "..."
     [can]                  # passed to python-can
     interface = "socketcan"; channel = "can0"; bitrate = 250000
+    [instruments]          # optional: the VISA library every instrument is opened with
+    visa_library = "@py"   # pyvisa-py (default); "@ivi" NI-VISA/Keysight; a library path
     [instruments.supply]   # one table per instrument
     driver = "..."; resource = "TCPIP::..."; limits = { max_voltage_v = 1000 }
     [ocpp]
@@ -42,6 +44,8 @@ Other rules:
   stored as a string.
 * ``[instruments.NAME]`` has ``driver`` (required), ``resource``, ``limits`` (a table of
   numbers); further keys go to :attr:`InstrumentConfig.options` in the same way.
+  Keys of ``[instruments]`` itself that are not tables are the rack's settings
+  (:class:`RackConfig`: ``visa_library``).
 * Relative certificate paths in ``[ocpp]`` and ``[platform]`` are resolved against the
   profile's directory.
 * Anything else that is unknown, of the wrong type or out of range is refused with a
@@ -73,6 +77,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = [
     "DEFAULT_SOURCE",
+    "DEFAULT_VISA_LIBRARY",
     "SECRET_KEYS",
     "CanConfig",
     "DutInfo",
@@ -83,6 +88,7 @@ __all__ = [
     "PowerConfig",
     "Profile",
     "ProfileError",
+    "RackConfig",
     "ReportConfig",
     "load_profile",
     "parse_profile",
@@ -149,6 +155,23 @@ class InstrumentConfig:
     allow_expired_calibration: bool = False  # else a power case refuses to run
     channels: dict[str, int] = field(default_factory=dict, hash=False)  # relay boards
     options: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+#: pyvisa-py: works with no vendor VISA installed (TCPIP, and USB/GPIB with the extras).
+DEFAULT_VISA_LIBRARY = "@py"
+
+
+@dataclass(frozen=True)
+class RackConfig:
+    """``[instruments]`` keys beside the instrument tables: settings of the whole rack.
+
+    ``visa_library`` is what ``pyvisa.ResourceManager`` is opened with, one for every VISA
+    instrument: ``"@py"`` (pyvisa-py), ``"@ivi"`` (the installed IVI VISA: NI-VISA,
+    Keysight IO Libraries, R&S VISA), a VISA library's path (``path@ivi``), ``"@sim"``
+    (pyvisa-sim, ``file.yaml@sim``) or another ``pyvisa_NAME`` backend as ``"@NAME"``.
+    """
+
+    visa_library: str = DEFAULT_VISA_LIBRARY
 
 
 @dataclass(frozen=True)
@@ -240,6 +263,7 @@ class Profile:
     dut: DutInfo
     can: CanConfig | None = None
     instruments: dict[str, InstrumentConfig] = field(default_factory=dict, hash=False)
+    rack: RackConfig = field(default_factory=RackConfig)
     ocpp: OcppConfig | None = None
     platform: PlatformConfig | None = None
     gbt27930: Gbt27930Config = field(default_factory=Gbt27930Config)
@@ -259,6 +283,7 @@ class Profile:
             "dut": _jsonable(dataclasses.asdict(self.dut)),
             "can": _section_dict(self.can),
             "instruments": {name: _section_dict(inst) for name, inst in self.instruments.items()},
+            "rack": _section_dict(self.rack),
             "ocpp": _section_dict(self.ocpp),
             "platform": _section_dict(self.platform),
             "gbt27930": _section_dict(self.gbt27930),
@@ -486,6 +511,32 @@ _INSTRUMENT = _Section(
     extras=True,
 )
 
+_VISA_BACKEND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+#: pyvisa 1.11 renamed the ``ni`` backend ``ivi``; ``"@ni"`` no longer loads.
+_VISA_RENAMED = {"ni": "ivi"}
+
+
+def _visa_library(value: str) -> str | None:
+    """``[PATH][@BACKEND]`` as pyvisa's ``open_visa_library`` splits it (at the last ``@``)."""
+    if not value.strip():
+        return "must not be empty (the default is '@py', pyvisa-py)"
+    _, at, backend = value.rpartition("@")
+    if not at:
+        return None  # a VISA library's path: pyvisa opens it with the ivi backend
+    if backend in _VISA_RENAMED:
+        return f"backend '@{backend}' is now '@{_VISA_RENAMED[backend]}' (pyvisa >= 1.11)"
+    if not backend or not set(backend.lower()) <= _VISA_BACKEND_CHARS:
+        return (
+            f"must be '@py', '@ivi', '@sim', a VISA library's path or PATH@BACKEND, got {value!r}"
+        )
+    return None
+
+
+_RACK = _Section(
+    RackConfig,
+    {"visa_library": _str(default=DEFAULT_VISA_LIBRARY, check=_visa_library)},
+)
+
 _OCPP = _Section(
     OcppConfig,
     {
@@ -683,14 +734,35 @@ def _parse(data: Mapping[str, Any], base_dir: Path | None) -> dict[str, Any]:
     instruments = data.get("instruments", {})
     if not isinstance(instruments, dict):
         raise _Invalid(f"'instruments' must be a table, got {type(instruments).__name__}")
+    settings = {k: v for k, v in instruments.items() if _is_rack_key(k, v)}
+    built["rack"] = _section("instruments", _RACK, settings, base_dir)
     built["instruments"] = {
         name: _section(f"instruments.{name}", _INSTRUMENT, table, base_dir)
         for name, table in instruments.items()
+        if name not in settings
     }
     faults = built["dut"].faults
     if faults and not built["dut"].simulated:
         raise _Invalid("'dut.faults' needs 'dut.simulated = true'")
     return built
+
+
+def _is_rack_key(key: str, value: Any) -> bool:
+    """A key of ``[instruments]`` that is a rack setting, not an instrument's table.
+
+    A table is an instrument unless it is named like a setting (then the setting's type
+    check refuses it); a non-table that is neither a setting nor a near miss of one is an
+    instrument written wrong.
+    """
+    if key in _RACK.fields:
+        return True
+    if isinstance(value, dict):
+        return False
+    if not _hint(key, _RACK.fields):
+        raise _Invalid(
+            f"'instruments.{key}' must be a table (an instrument), got {type(value).__name__}"
+        )
+    return True  # a misspelt setting: _section names the key it looks like
 
 
 def _one_line(text: str) -> str:
