@@ -115,6 +115,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(id, clause, title): a conformance case and the clause it checks"
     )
+    config.addinivalue_line(  # here, not in pyproject.toml: an installed bench has none
+        "markers", "slow: real-time cases with long protocol timeouts (60 s class)"
+    )
     try:
         profile = load_profile(config.getoption("--vgi-profile"))
     except ProfileError as exc:
