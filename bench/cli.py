@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="one JSON document")
     _edition_option(check)
 
+    schema = sub.add_parser(
+        "schema", help="print the profile's JSON Schema (for editors that validate TOML)"
+    )
+    schema.add_argument(
+        "--path", action="store_true", help="print where the installed copy is instead"
+    )
+
     load = sub.add_parser("load", help="N simulated OCPP charge points against the CSMS")
     load.add_argument("--cp", type=_count, required=True, metavar="N")
     load.add_argument("--profile", metavar="FILE")
@@ -613,6 +620,17 @@ def cmd_load(args: argparse.Namespace) -> int:
     return run_load_command(args)
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """The profile's JSON Schema, built from the loader's own tables (or its file's path)."""
+    from bench.profile import profile_schema_text, shipped_schema_path
+
+    if args.path:
+        print(shipped_schema_path())
+    else:
+        sys.stdout.write(profile_schema_text())
+    return EXIT_OK
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -625,6 +643,7 @@ COMMANDS = {
     "trace": cmd_trace,
     "check": cmd_check,
     "load": cmd_load,
+    "schema": cmd_schema,
 }
 
 if __name__ == "__main__":
