@@ -26,8 +26,8 @@ from bench.profile import (
 
 REPO = Path(__file__).resolve().parent.parent
 MIN_DUT = {"dut": {"vendor": "v", "model": "m", "serial": "s", "firmware": "f"}}
-#: README TOML blocks that are other files (campaign files), by their top-level keys.
-NOT_PROFILES = ({"campaign", "run"},)
+#: README TOML blocks that are other files, by their top-level keys.
+NOT_PROFILES = ({"campaign", "run"}, {"rule"})  # campaign files, .taplo.toml
 
 
 def validator() -> jsonschema.Draft7Validator:
