@@ -48,6 +48,7 @@ __all__ = [
     "PdfSignatureCheck",
     "PdfSigner",
     "PdfSigningError",
+    "bench_common_name",
     "bench_pdf_paths",
     "check_pdf",
     "load_pdf_signer",
@@ -117,19 +118,21 @@ class PdfSignatureCheck:
     whole_file: bool = False  # nothing was appended after the signature
     subject: str = ""
     self_signed: bool = False  # the certificate is its own issuer
-    error: str = ""
+    error: str = ""  # the PDF could not be read: a finding
+    skipped: str = ""  # why it could not be checked here (no pyHanko): not a finding
 
     @property
     def ok(self) -> bool:
-        """An unsigned PDF is not a failure (it was logged when the run was built)."""
+        """An unsigned PDF is not a failure (it was logged when the run was built), nor
+        one this installation cannot check (report.sig still covers its bytes)."""
         return not self.error and (
             not self.signed or (self.intact and self.valid and self.whole_file)
         )
 
     def describe(self) -> str:
         """One line for ``vgi-bench verify``."""
-        if self.error:
-            return f"signature not checked: {self.error}"
+        if self.error or self.skipped:
+            return f"signature not checked: {self.error or self.skipped}"
         if not self.signed:
             return "not signed (no PDF signature)"
         if not (self.intact and self.valid):
@@ -203,9 +206,13 @@ def _check_lab_certificate(certificate: x509.Certificate, key: Any, path: Path) 
 
 
 def bench_common_name(lab: str) -> str:
-    """The bench certificate's CN: "vgi-bench self-signed (<lab>)", cut to 64 characters."""
+    """The bench certificate's CN: "vgi-bench self-signed (<lab>)", a long lab name cut
+    so that it fits 64 bytes of UTF-8 (``cryptography`` counts bytes, X.520 characters)."""
     name = f"vgi-bench self-signed ({lab})" if lab else "vgi-bench self-signed"
-    return name if len(name) <= _CN_MAX else name[: _CN_MAX - 2] + "…)"
+    while len(name.encode()) > _CN_MAX:
+        lab = lab[:-1]
+        name = f"vgi-bench self-signed ({lab}...)"
+    return name
 
 
 def _self_signed(key: ec.EllipticCurvePrivateKey, lab: str) -> x509.Certificate:
@@ -366,7 +373,7 @@ def check_pdf(path: Path) -> PdfSignatureCheck:
     trust: whether the certificate is the lab's is for the reader's trust list (or the
     lab's CA) to say, so the chain is anchored at the signer's own certificate here."""
     if not pyhanko_available():
-        return PdfSignatureCheck(error="pyhanko is not installed")
+        return PdfSignatureCheck(skipped="pyhanko is not installed")
     try:
         return _sync(lambda: _check(Path(path).read_bytes()))
     except Exception as exc:  # an unreadable or truncated PDF is a finding, not a crash
