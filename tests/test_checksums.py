@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -165,6 +166,22 @@ def test_sm2_public_pem_is_what_openssl_writes(tmp_path: Path) -> None:
     (tmp_path / "lab.key").write_text(re.sub(r"[^0-9a-f]", "", found.group(1)).rjust(64, "0"))
     ours = load_signer(str(tmp_path / "lab.key"), algorithm="sm2").key.public.pem()
     assert ours == theirs
+
+
+@pytest.mark.parametrize(("sm2", "raw_bytes"), [(False, 32), (True, 64)], ids=["ed25519", "sm2"])
+def test_fingerprint_from_the_pem_with_openssl(tmp_path: Path, sm2: bool, raw_bytes: int) -> None:
+    """The README's recipe: the PEM's raw key hashed gives the report's fingerprint."""
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command")
+    if sm2:
+        skip_without_openssl_sm2()
+    run = built_run(tmp_path, sm2=sm2)
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in", SUMS_KEY_NAME, "-outform", "DER"],
+        cwd=run, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    fingerprint = json.loads((run / SIG_NAME).read_text())["fingerprint"]
+    assert fingerprint == "SHA256:" + hashlib.sha256(der[-raw_bytes:]).hexdigest()[:32]
 
 
 def test_verify_fails_on_an_edited_sums_file(
