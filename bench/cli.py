@@ -388,7 +388,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def _verify_standard_files(result: Any, run_dir: Path) -> bool:
     """Print what ``sha256sum -c``/``openssl`` and a PDF reader would find (the files
-    for checking a run without the bench); False if either found a change."""
+    for checking a run without the bench). SHA256SUMS counts in ``result.ok``; the
+    return value is whether the PDF's own signature holds (or it has none)."""
     from reports.checksums import SUMS_NAME
     from reports.pades import check_pdf
     from reports.pdf import PDF_NAME
