@@ -470,12 +470,32 @@ def cmd_verify(args: argparse.Namespace) -> int:
     lab = signer.get("lab") or "the lab"
     who = "self-signed by bench key" if signer.get("self_signed") else f"lab key of {lab}"
     files = len(signed.get("files", {}))
-    verdict = "OK" if result.ok else "FAILED"
+    pdf_ok = _verify_standard_files(result, sig.parent)
+    verdict = "OK" if result.ok and pdf_ok else "FAILED"
     print(
         f"{sig}: {verdict}: {files} files, {signed.get('algorithm')} {signed.get('fingerprint')} "
         f"({who}), signed {signed.get('signed_at')}"
     )
-    return EXIT_OK if result.ok else EXIT_FAILED
+    return EXIT_OK if result.ok and pdf_ok else EXIT_FAILED
+
+
+def _verify_standard_files(result: Any, run_dir: Path) -> bool:
+    """Print what ``sha256sum -c``/``openssl`` and a PDF reader would find (the files
+    for checking a run without the bench). SHA256SUMS counts in ``result.ok``; the
+    return value is whether the PDF's own signature holds (or it has none)."""
+    from reports.checksums import SUMS_NAME
+    from reports.pades import check_pdf
+    from reports.pdf import PDF_NAME
+
+    if result.checksums is not None:
+        for problem in result.checksums.problems():
+            print(f"{SUMS_NAME}: {problem}")
+        print(f"{SUMS_NAME}: {result.checksums.summary()}")
+    if not (run_dir / PDF_NAME).is_file():
+        return True
+    pdf = check_pdf(run_dir / PDF_NAME)
+    print(f"{PDF_NAME}: {pdf.describe()}")
+    return pdf.ok
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:

@@ -262,6 +262,9 @@ class ReportConfig:
     signing_key: str | None = None
     language: str = "en"
     signature: str = "ed25519"  # or "sm2" (then signing_key holds 64 hex characters)
+    pdf_signing_key: str | None = None  # PEM key of the PDF signature (PAdES), with:
+    pdf_certificate: str | None = None  # its X.509 certificate (PEM), and optionally
+    pdf_chain: str | None = None  # the intermediate CA certificates (PEM)
 
 
 @dataclass(frozen=True)
@@ -707,6 +710,9 @@ _REPORT = _Section(
         "signing_key": _str(default=None, check=_non_empty, path=True),
         "language": _str(default="en", choices=("en", "zh-CN")),
         "signature": _str(default="ed25519", choices=("ed25519", "sm2")),
+        "pdf_signing_key": _str(default=None, check=_non_empty, path=True),
+        "pdf_certificate": _str(default=None, check=_non_empty, path=True),
+        "pdf_chain": _str(default=None, check=_non_empty, path=True),
     },
 )
 

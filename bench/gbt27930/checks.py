@@ -175,7 +175,7 @@ def check_timeout_report(
 
 
 def expect_first(
-    capture: Capture, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
+    capture: Capture, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: float
 ) -> Record:
     """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
 

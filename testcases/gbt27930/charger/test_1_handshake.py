@@ -6,7 +6,7 @@ table packaged with the bench (``bench/gbt27930/data``).
 
 from __future__ import annotations
 
-from bench.cases import Measurements, case, check
+from bench.cases import Measurements, case, check, require
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
     check_decoded,
@@ -98,8 +98,10 @@ def test_dp1003_crm_aa(rig: ChargerRig, measurements: Measurements) -> None:
         what="CTS answering the BRM RTS",
     )  # fmt: skip
     measurements.record("cts_after_rts", Latency.between(rts.timestamp, cts.timestamp, 0.2))
-    last_dt = rig.capture.wait_for("BRM", src=BMS, since=rts.timestamp, timeout=3.0)
-    check(last_dt is not None, "the BRM transfer to complete", "it did not")
+    last_dt = require(
+        rig.capture.wait_for("BRM", src=BMS, since=rts.timestamp, timeout=3.0),
+        "the BRM transfer to complete", "it did not",
+    )  # fmt: skip
     eoma = expect_message(
         rig.capture, "TP.EoMA", src=CHARGER, since=last_dt.timestamp, within=TP_RESPONSE_S,
         what="EndOfMsgAck after the last BRM data frame",
