@@ -7,11 +7,12 @@ other). Figures are the numbers anywhere inside a case's measurements, by dotted
 (``CHM.period.mean_ms``), compared by the rules of ``reports/data/diff.toml``
 (:class:`Rules`): a figure with a limit beside it (``value_ms``/``limit_ms``, a period's
 mean and its nominal) when it moved by more than a fraction of that limit, any other
-when it moved by more than a fraction of its value *and* the floor of its unit (10 ms
-for a time), settings and codes on any change, counts and the spread of a period's gaps
-never. So two runs of the same conformant DUT show no change, and a fault that moves a
-period or a verdict does. ``rel`` instead compares every figure but the counts by one
-fraction of the larger value, as earlier versions did.
+when it moved by more than a fraction of its value; either only beyond the floor of its
+unit (25 ms for a time: the noise of software timestamps); settings and codes on any
+change, counts and the spread of a period's gaps never. So two runs of the same
+conformant DUT show no change, and a fault that moves a period or a verdict does.
+``rel`` instead compares every figure but the counts by one fraction of the larger
+value, as earlier versions did.
 
 Hand-written: flattening and comparing measurement trees (no library knows our results).
 """
@@ -150,6 +151,7 @@ class Rules:
     of_limit: float
     relative: float
     limits: Mapping[str, str]  # figure key -> key of its limit in the same table
+    averaged: frozenset[str]  # figure keys that are averages: no floor on their limit rule
     floors: Mapping[str, float]  # unit suffix -> smallest change that matters
     exact: frozenset[str]
     counts: frozenset[str]
@@ -163,6 +165,9 @@ class Rules:
             of_limit=float(compare["of_limit"] if of_limit is None else of_limit),
             relative=float(compare["relative"]),
             limits={v: entry["limit"] for entry in doc["limit"] for v in entry["values"]},
+            averaged=frozenset(
+                v for entry in doc["limit"] if entry.get("averaged") for v in entry["values"]
+            ),
             floors={str(k): float(v) for k, v in doc["floor"].items()},
             exact=frozenset(doc["exact"]["keys"]),
             counts=frozenset(doc["ignore"]["counts"]),
@@ -188,16 +193,26 @@ class Rules:
             return None
         if key in self.exact:
             return 0.0, "a setting or code: any change"
-        limit_key = self.limits.get(key)
-        limit = table.get(limit_key) if table is not None and limit_key else None
-        if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit:
-            return self.of_limit * abs(limit), f"> {self.of_limit:.0%} of {limit_key} {limit:g}"
         unit = self.unit(keys)
         floor = self.floors.get(unit, 0.0) if unit else 0.0
+        resolution = table.get(f"resolution_{unit}") if table is not None and unit else None
+        if _number(resolution) and resolution > floor:
+            floor = float(resolution)
+        limit_key = self.limits.get(key)
+        limit = table.get(limit_key) if table is not None and limit_key else None
+        if _number(limit) and limit:
+            by_limit = self.of_limit * abs(limit)
+            if by_limit >= floor or key in self.averaged:
+                return by_limit, f"> {self.of_limit:.0%} of {limit_key} {limit:g}"
+            return floor, f"> floor {floor:g} {unit}"
         relative = self.relative * max(abs(a), abs(b))
         if floor > relative:
             return floor, f"> floor {floor:g} {unit}"
         return relative, f"> {self.relative:.0%} of the larger value"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @lru_cache(maxsize=1)
@@ -209,7 +224,7 @@ def _rules_doc() -> dict[str, Any]:
 def _relative_rules(rel: float) -> Rules:
     """The ``--rel`` comparison: one fraction of the larger value for all but the counts."""
     rules = Rules.load()
-    return Rules(rel, rel, {}, {}, frozenset(), rules.counts, frozenset())
+    return Rules(rel, rel, {}, frozenset(), {}, frozenset(), rules.counts, frozenset())
 
 
 def compare_measurements(

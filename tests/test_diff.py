@@ -69,7 +69,7 @@ def test_changed_verdict_and_figure(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "verdict  gbt27930.charger DN.1001: passed -> failed  (expected CEM; saw none)" in lines
     assert (
         "figure   gbt27930.charger DP.1001: period.mean_ms 250 -> 300 "
-        "(+20.0%; > 5% of the larger value)" in lines
+        "(+20.0%; > floor 25 ms)" in lines
     )
 
 
@@ -146,13 +146,25 @@ def test_a_latency_matters_by_its_limit_or_else_by_the_time_floor(tmp_path: Path
         "session_s": 1.0,
     }
     b = {
-        "cts": {"value_ms": 10.5, "limit_ms": 200.0},
-        "crm": {"value_ms": 13.0, "limit_ms": None},
-        "response_ms": {"Reset": 11.0},
+        "cts": {"value_ms": 30.5, "limit_ms": 200.0},
+        "crm": {"value_ms": 40.0, "limit_ms": None},
+        "response_ms": {"Reset": 30.0},
         "session_s": 1.2,
     }
-    assert changed_paths(a, b, tmp_path) == [
+    assert changed_paths(a, b, tmp_path / "1") == [
         "crm.value_ms", "cts.value_ms", "response_ms.Reset", "session_s"]  # fmt: skip
+    # 5 % of a 200 ms limit is 10 ms, but nothing below the floor of software timestamps.
+    c = {"cts": {"value_ms": 20.0, "limit_ms": 200.0}}
+    assert changed_paths({"cts": a["cts"]}, c, tmp_path / "2") == []
+
+
+def test_a_table_resolution_raises_the_floor(tmp_path: Path) -> None:
+    a = {"stop": {"fall_start_s": 0.012, "reached_5a_s": 0.4, "resolution_s": 0.05}}
+    b = {"stop": {"fall_start_s": 0.062, "reached_5a_s": 0.55, "resolution_s": 0.05}}
+    assert changed_paths(a, b, tmp_path / "1") == ["stop.reached_5a_s"]
+    coarse = {"stop": {**a["stop"], "resolution_s": 0.2}}
+    coarse_b = {"stop": {**b["stop"], "resolution_s": 0.2}}
+    assert changed_paths(coarse, coarse_b, tmp_path / "2") == []
 
 
 def test_a_timeout_near_its_limit_moves_by_a_fraction_of_it(tmp_path: Path) -> None:
