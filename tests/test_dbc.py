@@ -65,7 +65,7 @@ def test_every_message_is_a_j1939_parameter_group(dbc_2015: Path) -> None:
 
 def test_nodes_carry_their_j1939_address(dbc_2015: Path) -> None:
     text = dbc_2015.read_text(encoding="utf-8")
-    assert re.search(r'^BA_DEF_ +BU_ +"NmStationAddress" +INT +0 +255;', text, re.M)
+    assert re.search(r'^BA_DEF_ +BU_ +"NmStationAddress" +HEX +0 +255;', text, re.M)
     found = dict(re.findall(r'^BA_ +"NmStationAddress" +BU_ +(\w+) +(\d+);', text, re.M))
     assert found == {"Charger": str(CHARGER_ADDRESS), "BMS": str(BMS_ADDRESS)}
     db = cantools.database.load_file(str(dbc_2015))

@@ -59,7 +59,7 @@ PROTOCOL_TYPE = DbcAttributeDefinition("ProtocolType", default_value="", type_na
 BUS_TYPE = DbcAttributeDefinition("BusType", default_value="", type_name="STRING")
 DB_NAME = DbcAttributeDefinition("DBName", default_value="", type_name="STRING")
 NM_STATION_ADDRESS = DbcAttributeDefinition(
-    "NmStationAddress", default_value=254, kind="BU_", type_name="INT", minimum=0, maximum=255
+    "NmStationAddress", default_value=254, kind="BU_", type_name="HEX", minimum=0, maximum=255
 )
 
 
