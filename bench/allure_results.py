@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ class AllureCases:
         self.measurements_key = measurements_key
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after allure-pytest's setup
-    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
         try:
             return (yield)
         finally:
@@ -79,7 +79,7 @@ class AllureCases:
                 _guarded(_label, item, info)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         try:
             return (yield)
         finally:
@@ -91,7 +91,7 @@ class AllureCases:
     @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after allure-pytest's status
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Iterator[pytest.TestReport]:
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if (
             report.failed
@@ -167,10 +167,9 @@ def profile_sha256(profile: Any) -> str:
 
 def environment(summary: Mapping[str, Any]) -> dict[str, str]:
     """The run facts allure's Environment widget shows, from the run's summary."""
-    dut = summary.get("dut") if isinstance(summary.get("dut"), Mapping) else {}
-    bench = summary.get("bench") if isinstance(summary.get("bench"), Mapping) else {}
+    dut, bench = _mapping(summary.get("dut")), _mapping(summary.get("bench"))
     profile = summary.get("profile")
-    source = profile.get("source") if isinstance(profile, Mapping) else None
+    source = _mapping(profile).get("source")
     facts = {f"DUT.{key}": dut.get(key) for key in ("vendor", "model", "serial", "firmware")}
     facts |= {
         "Bench.version": bench.get("version"),
@@ -181,6 +180,10 @@ def environment(summary: Mapping[str, Any]) -> dict[str, str]:
         "Finished": summary.get("finished"),
     }
     return {key: str(value) for key, value in facts.items() if value not in (None, "")}
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def properties_text(facts: Mapping[str, str]) -> str:

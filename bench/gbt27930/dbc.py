@@ -28,12 +28,15 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import cantools
 from cantools.database import Database, Message, Signal
 from cantools.database.can import Node
 from cantools.database.can.formats.dbc import DbcAttribute, DbcAttributeDefinition, DbcSpecifics
 from cantools.database.conversion import BaseConversion
+from cantools.database.namedsignalvalue import NamedSignalValue
 
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
 from bench.gbt27930.messages import MessageSpec, MessageTable, SignalSpec
@@ -82,7 +85,7 @@ def to_cantools_database(table: MessageTable) -> Database:
     )
 
 
-def _attributes(values: dict[DbcAttributeDefinition, str | int]) -> DbcSpecifics:
+def _attributes(values: Mapping[DbcAttributeDefinition[Any], str | int]) -> DbcSpecifics:
     return DbcSpecifics(
         attributes=OrderedDict((d.name, DbcAttribute(value, d)) for d, value in values.items())
     )
@@ -131,7 +134,9 @@ def _signals(sig: SignalSpec, receiver: str) -> list[Signal]:
     if sig.optional:
         notes.append("all ones = not available")
     if sig.bits <= 64:
-        choices = OrderedDict(sorted(sig.choices.items())) or None
+        choices: OrderedDict[int, str | NamedSignalValue] | None = (
+            OrderedDict(sorted(sig.choices.items())) or None
+        )
         return [
             Signal(
                 name=sig.name,
