@@ -8,13 +8,15 @@ One entry per message, time relative to the last one shown::
      "name": "BRM", "pgn": "0x0200", "len": 49, "tp": true, "fields": {...}, "hex": "01 01 ..."}
 
 GB/T 27930 captures (:class:`bench.can.capture.Capture` records, read by attribute only)
-and OCPP message logs (:class:`bench.ocpp.log.MessageLog` entries) are understood; for an
-OCPP message ``hex`` is replaced by ``raw`` (the JSON text as sent, shortened). Results
+and OCPP message logs (:class:`bench.ocpp.log.MessageLog` entries) are understood; an OCPP
+entry has ``kind`` (``call``, ``result``, ``error``, ``garbage``, ``event``; an answer is
+named by its call's action) and ``raw`` (the JSON text as sent, shortened) for ``hex``. Results
 written before this module stored plain strings; the report still reads those.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -37,7 +39,10 @@ def _field(value: Any) -> Any:
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    text = str(getattr(value, "value", value))
+    if isinstance(value, (Mapping, list, tuple)):  # an OCPP payload's nested objects
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    else:
+        text = str(getattr(value, "value", value))
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
@@ -99,14 +104,12 @@ def ocpp_entries(entries: Sequence[Any]) -> list[dict[str, Any]]:
         if direction:
             entry["from"], entry["to"] = direction
         action = getattr(item, "action", None) or frame.action
-        if kind == "call":
+        if kind in ("call", "result"):  # an answer is named by the call it answers
             entry["name"] = str(action or "")
-        elif kind == "result":
-            entry["name"] = f"{action or ''} result".strip()
         elif kind == "error":
             entry["name"] = f"CALLERROR {frame.error_code or ''}".strip()
         else:
-            entry["name"] = kind
+            entry["name"] = ""
         payload = frame.payload
         if isinstance(payload, Mapping):
             entry["fields"] = {str(k): _field(v) for k, v in payload.items()}

@@ -16,6 +16,7 @@ from reports.measurements import text
 __all__ = ["frame_rows"]
 
 _MAX_FIELDS_TEXT = 1200  # characters of decoded fields shown for one message
+_MAX_RAW_SHOWN = 160  # characters of an OCPP message's text shown beside its fields
 
 
 def _time(value: Any) -> str:
@@ -31,6 +32,12 @@ def _fields(value: Any) -> str:
     return shown if len(shown) <= _MAX_FIELDS_TEXT else shown[: _MAX_FIELDS_TEXT - 1] + "…"
 
 
+def _short(raw: str) -> str:
+    """An OCPP message's text, cut: its decoded fields are beside it, and ``ocpp.jsonl``
+    (signed with the run) holds every message in full."""
+    return raw if len(raw) <= _MAX_RAW_SHOWN else raw[: _MAX_RAW_SHOWN - 1] + "…"
+
+
 def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
     def word(key: str) -> str:
         value = entry.get(key)
@@ -43,12 +50,13 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "src": word("src"),
         "dst": word("dst"),
         "name": word("name"),
+        "kind": word("kind"),
         "pgn": word("pgn"),
         "len": word("len"),
         "tp": entry.get("tp") is True,
         "fields": _fields(entry.get("fields")),
         "error": word("error"),
-        "bytes": word("hex") or word("raw"),
+        "bytes": word("hex") or _short(word("raw")),
         "is_text": not entry.get("hex") and bool(entry.get("raw")),
     }
 
