@@ -43,7 +43,7 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
         value = entry.get(key)
         return "" if value is None else str(value)
 
-    return {
+    row = {
         "t": _time(entry.get("t")),
         "from": word("from"),
         "to": word("to"),
@@ -59,6 +59,9 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "bytes": word("hex") or _short(word("raw")),
         "is_text": not entry.get("hex") and bool(entry.get("raw")),
     }
+    if row["kind"] == "event":  # a bench note (connect, close): words, not a message
+        row["fields"], row["bytes"] = word("raw"), ""
+    return row
 
 
 def frame_rows(frames: Any) -> dict[str, list[Any]]:

@@ -5,10 +5,14 @@ summary is escaped (autoescape on). The summary may be incomplete or oddly shape
 or partial run, a suite that records unusual measurements): rendering never fails on
 missing keys or unexpected value types.
 
-The same page, with its print styles, is ``report.pdf`` (``reports.pdf``): a cover page
-(lab, DUT, bench and profile identity, dates, operator, verdict), the summary by suite,
-the clause traceability matrix (``reports.traceability``) and one page per case. Labels
-come from ``reports/data/labels.toml`` in the profile's ``[report] language``.
+The same page, with its print styles, is ``report.pdf`` (``reports.pdf``), the report
+number in every page header. Its parts, as ISO/IEC 17025 §7.8 asks: the cover
+(``reports.cover``: number, parties, DUT, standards and methods, conditions, signatories;
+the verdict by ``reports.verdict``), the deviations (``reports.deviations``), the
+decision rule and uncertainty, the summary by suite, the clause traceability matrix
+(``reports.traceability``), one page per case (frames by ``reports.frames``, measurement
+tables by ``reports.measurements``), instruments, the profile. Every word comes from
+``reports/data/labels.toml`` in the profile's ``[report] language``.
 """
 
 from __future__ import annotations

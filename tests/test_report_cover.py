@@ -213,3 +213,27 @@ def test_unfinished_run_is_incomplete_on_the_cover() -> None:
     page = render_report(summary)
     assert 'class="banner INCOMPLETE"' in page
     assert "the run did not finish" in text_of(page)
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "odd"),
+    [
+        ("summary", "clocks", "not a list"),
+        ("summary", "clocks", [1, None, {"bus": None, "resolution_s": "fast"}]),
+        ("report", "ambient_temperature_c", "warm"),
+        ("report", "deviations", "not a list"),
+        ("report", "number", 12345),
+        ("report", "decision_rule", "coin toss"),
+        ("report", "tested_by", None),
+        ("dut", "faults", "not a list"),
+        ("dut", "rating", {"nested": [1, 2]}),
+        ("summary", "started", 17),
+    ],
+)
+def test_odd_report_values_never_break_the_report(where: str, key: str, odd: Any) -> None:
+    summary = lab_summary()
+    target = {"summary": summary, "report": summary["profile"]["report"],
+              "dut": summary["dut"]}[where]  # fmt: skip
+    target[key] = odd
+    page = render_report(summary)
+    assert "DP.1001" in page and report_number(summary) in page

@@ -207,3 +207,19 @@ def test_entries_of_the_case_rig_last_count() -> None:
 def test_frames_of_the_sample_are_what_evidence_writes() -> None:
     keys = {"t", "from", "to", "src", "dst", "name", "pgn", "len", "hex", "fields", "tp"}
     assert all(set(f) <= keys for f in FRAMES)
+
+
+def test_ocpp_messages_and_bench_notes_in_the_frame_table() -> None:
+    summary = lab_summary()
+    summary["cases"][0]["frames"] = [
+        {"t": -0.5, "kind": "event", "raw": "connected: /CP_1"},
+        {"t": -0.2, "kind": "call", "from": "dut", "to": "bench", "name": "BootNotification",
+         "fields": {"reason": "PowerUp"}, "raw": '[2,"1","BootNotification",{"reason":"PowerUp"}]'},
+        {"t": 0.0, "kind": "result", "from": "bench", "to": "dut", "name": "BootNotification",
+         "fields": {"status": "Accepted"}, "raw": "[3,\"1\",{\"status\":\"Accepted\"" + "x" * 300},
+    ]  # fmt: skip
+    note, call, answer = rows(article(render_report(summary), "DP.1001"), "frames")
+    assert note == "-0.500 s — (bench note) connected: /CP_1"
+    assert call.startswith("-0.200 s DUT → bench BootNotification reason = PowerUp [2,")
+    assert answer.startswith("+0.000 s bench → DUT BootNotification (answer) status = Accepted")
+    assert answer.endswith("x…") and len(answer) < 300  # the full text is in ocpp.jsonl
