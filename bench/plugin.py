@@ -20,6 +20,7 @@ from bench.allure_results import AllureCases
 from bench.allure_results import write_run_files as write_allure_run_files
 from bench.can.node import tune_for_realtime
 from bench.cases import MARKER, CaseFailure, Measurements, case_info
+from bench.evidence import entries_of
 from bench.junit import case_properties
 from bench.junit import relabel as relabel_junit
 from bench.profile import Profile, ProfileError, load_profile
@@ -201,21 +202,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     return report
 
 
-def last_frames(item: pytest.Item, count: int = FRAMES_SHOWN) -> list[str]:
-    """The last ``count`` messages the case's rig captured, for the report.
+def last_frames(item: pytest.Item, count: int = FRAMES_SHOWN) -> list[dict[str, Any]]:
+    """The last ``count`` messages the case's rig saw, for the report.
 
-    Any fixture of the case with a ``capture.records`` list of records that have a bus
-    ``timestamp`` and ``describe()`` (the GB/T rigs' :class:`bench.can.capture.Capture`)
-    gives them, timed relative to the last one. A case without one shows none; this
-    never fails a run.
+    Any fixture of the case with a CAN capture (``capture.records``, also as
+    ``can.capture``) or an OCPP message log (``log.entries``) gives them, as structured
+    entries (:mod:`bench.evidence`: time relative to the last, sender, receiver, name,
+    decoded fields, bytes). A case without one shows none; this never fails a run.
     """
     try:
-        for value in getattr(item, "funcargs", {}).values():
-            records = getattr(getattr(value, "capture", None), "records", None)
-            if isinstance(records, list) and records:
-                shown = records[-count:]
-                last = shown[-1].timestamp
-                return [f"{r.timestamp - last:+9.3f} s  {r.describe()}" for r in shown]
+        return entries_of(getattr(item, "funcargs", {}).values(), count)
     except Exception:  # evidence for the report, not worth an error
         log.debug("no frames for %s", item.nodeid, exc_info=True)
     return []

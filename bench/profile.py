@@ -133,6 +133,10 @@ class DutInfo:
     firmware: str
     simulated: bool = False
     faults: tuple[str, ...] = ()
+    description: str = ""  # what the item is, in words, on the report's cover
+    rating: str = ""  # e.g. "DC 200-750 V, 0-250 A, 120 kW"
+    connector: str = ""  # e.g. "GB/T 20234.3 DC"
+    hardware: str = ""  # hardware revision
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,21 @@ class ReportConfig:
     pdf_signing_key: str | None = None  # PEM key of the PDF signature (PAdES), with:
     pdf_certificate: str | None = None  # its X.509 certificate (PEM), and optionally
     pdf_chain: str | None = None  # the intermediate CA certificates (PEM)
+    # ISO/IEC 17025 §7.8 report content (reports/cover.py):
+    number: str = ""  # the report number; derived from the run when empty
+    number_prefix: str = "VGI"  # the derived number's prefix (the lab's code)
+    lab_address: str = ""
+    accreditation: str = ""  # accreditation number, e.g. "CNAS L1234"
+    accreditation_body: str = ""  # e.g. "CNAS"
+    customer: str = ""
+    customer_address: str = ""
+    location: str = ""  # where the tests were done
+    ambient_temperature_c: float | None = None
+    relative_humidity_pct: float | None = None
+    tested_by: str = ""  # default: operator
+    reviewed_by: str = ""
+    approved_by: str = ""
+    deviations: tuple[str, ...] = ()  # departures from the methods, stated by the lab
 
 
 @dataclass(frozen=True)
@@ -530,6 +549,10 @@ _DUT = _Section(
         "firmware": _str(),
         "simulated": _Field((bool,), default=False),
         "faults": _Field((list,), default=(), items=str, convert=tuple),
+        "description": _str(default=""),
+        "rating": _str(default=""),
+        "connector": _str(default=""),
+        "hardware": _str(default=""),
     },
     rules={  # as _parse: faults only on a simulated DUT
         "if": {"required": ["faults"], "properties": {"faults": {"minItems": 1}}},
@@ -689,6 +712,11 @@ def _positive_number(value: float) -> str | None:
     return None if value > 0 else f"must be positive, got {value}"
 
 
+@_schema(minimum=0, maximum=100)
+def _percent(value: float) -> str | None:
+    return None if 0 <= value <= 100 else f"must be 0..100, got {value}"
+
+
 _POWER = _Section(
     PowerConfig,
     {
@@ -713,6 +741,20 @@ _REPORT = _Section(
         "pdf_signing_key": _str(default=None, check=_non_empty, path=True),
         "pdf_certificate": _str(default=None, check=_non_empty, path=True),
         "pdf_chain": _str(default=None, check=_non_empty, path=True),
+        "number": _str(default=""),
+        "number_prefix": _str(default="VGI", check=_non_empty),
+        "lab_address": _str(default=""),
+        "accreditation": _str(default=""),
+        "accreditation_body": _str(default=""),
+        "customer": _str(default=""),
+        "customer_address": _str(default=""),
+        "location": _str(default=""),
+        "ambient_temperature_c": _Field((float,), default=None, convert=float),
+        "relative_humidity_pct": _Field((float,), default=None, check=_percent, convert=float),
+        "tested_by": _str(default=""),
+        "reviewed_by": _str(default=""),
+        "approved_by": _str(default=""),
+        "deviations": _Field((list,), default=(), items=str, convert=tuple),
     },
 )
 

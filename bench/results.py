@@ -35,7 +35,8 @@ class CaseResult:
     started: str = ""
     finished: str = ""
     description: str = ""  # the case's docstring: purpose, steps, expected results
-    frames: list[str] = field(default_factory=list)  # the last messages before the verdict
+    # the last messages before the verdict (bench.evidence entries; plain strings before)
+    frames: list[dict[str, Any] | str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=_jsonable))

@@ -5,10 +5,14 @@ summary is escaped (autoescape on). The summary may be incomplete or oddly shape
 or partial run, a suite that records unusual measurements): rendering never fails on
 missing keys or unexpected value types.
 
-The same page, with its print styles, is ``report.pdf`` (``reports.pdf``): a cover page
-(lab, DUT, bench and profile identity, dates, operator, verdict), the summary by suite,
-the clause traceability matrix (``reports.traceability``) and one page per case. Labels
-come from ``reports/data/labels.toml`` in the profile's ``[report] language``.
+The same page, with its print styles, is ``report.pdf`` (``reports.pdf``), the report
+number in every page header. Its parts, as ISO/IEC 17025 §7.8 asks: the cover
+(``reports.cover``: number, parties, DUT, standards and methods, conditions, signatories;
+the verdict by ``reports.verdict``), the deviations (``reports.deviations``), the
+decision rule and uncertainty, the summary by suite, the clause traceability matrix
+(``reports.traceability``), one page per case (frames by ``reports.frames``, measurement
+tables by ``reports.measurements``), instruments, the profile. Every word comes from
+``reports/data/labels.toml`` in the profile's ``[report] language``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 import os
 import re
 import sys
@@ -29,7 +32,29 @@ from typing import Any
 
 import jinja2
 
-from reports.traceability import matrix, status_of
+from reports.cover import (
+    accuracy_sources,
+    applied_standards,
+    clocks,
+    conditions,
+    dut_name,
+    report_number,
+    signatories,
+    suites_run,
+    title_parts,
+)
+from reports.deviations import deviations
+from reports.frames import frame_rows
+from reports.measurements import measurement_tables
+from reports.measurements import text as _text
+from reports.traceability import (
+    NOT_APPLICABLE,
+    NOT_COVERED,
+    StandardMatrix,
+    matrix,
+    status_of,
+)
+from reports.verdict import overall
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,12 +65,13 @@ __all__ = ["LANGUAGES", "VERDICTS", "labels", "render_report", "write_report"]
 
 VERDICTS = ("passed", "failed", "error", "skipped")
 REPORT_NAME = "report.html"
-_MAX_DEPTH = 4  # nesting shown for measurements; deeper values are shown as JSON
-_MAX_ITEMS = 50  # list items shown for one measurement
 _MAX_PLOT_BYTES = 2_000_000  # a plot embedded in the report
 _SHORT_MESSAGE = 500  # characters of a passed/skipped case's message
 LANGUAGES = ("en", "zh-CN")
 _EXPECTED_SEEN = re.compile(r"expected (?P<expected>.*?); saw (?P<seen>.*)", re.DOTALL)
+_INSTRUMENT_KEYS = ("instrument", "driver", "serial", "calibrated", "due", "status")
+_DUT_FIRST = ("vendor", "model", "serial", "firmware", "hardware", "description", "rating",
+              "connector")  # fmt: skip
 
 
 @cache
@@ -54,10 +80,19 @@ def _all_labels() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        both = isinstance(value, Mapping) and isinstance(base.get(key), Mapping)
+        out[key] = _merged(base[key], value) if both else value
+    return out
+
+
 def labels(language: str) -> dict[str, Any]:
-    """The template's words in ``language`` (English for an unknown one)."""
+    """The template's words in ``language`` (English for an unknown language, and for a
+    word a language lacks -- tests/test_report_labels.py keeps that from happening)."""
     table = _all_labels()
-    return table.get(language) or table["en"]
+    return _merged(table["en"], table.get(language) or {})
 
 
 def _environment() -> jinja2.Environment:
@@ -72,54 +107,6 @@ def _environment() -> jinja2.Environment:
 
 
 # --------------------------------------------------------------------------- values
-
-
-def _text(value: Any) -> str:
-    """One scalar as short readable text."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
-        return f"{value:.6g}"
-    return str(value)
-
-
-def _node(value: Any, depth: int = 0) -> dict[str, Any]:
-    """A measurement value as a small tree the template renders recursively.
-
-    ``{"kind": "scalar", "text"}``, ``{"kind": "table", "rows": [(key, node)]}`` or
-    ``{"kind": "list", "items": [node]}``.
-    """
-    if isinstance(value, Mapping):
-        if depth >= _MAX_DEPTH:
-            return {"kind": "scalar", "text": _compact_json(value)}
-        if not value:
-            return {"kind": "scalar", "text": "{}"}
-        rows = [(str(k), _node(v, depth + 1)) for k, v in value.items()]
-        return {"kind": "table", "rows": rows}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)
-        if depth >= _MAX_DEPTH:
-            return {"kind": "scalar", "text": _compact_json(items)}
-        if not items:
-            return {"kind": "scalar", "text": "[]"}
-        if all(not isinstance(v, (Mapping, list, tuple, set, frozenset)) for v in items):
-            shown = ", ".join(_text(v) for v in items[:_MAX_ITEMS])
-            if len(items) > _MAX_ITEMS:
-                shown += f", … ({len(items)} values)"
-            return {"kind": "scalar", "text": f"[{shown}]"}
-        nodes = [_node(v, depth + 1) for v in items[:_MAX_ITEMS]]
-        if len(items) > _MAX_ITEMS:
-            nodes.append({"kind": "scalar", "text": f"… ({len(items)} items)"})
-        return {"kind": "list", "items": nodes}
-    return {"kind": "scalar", "text": _text(value)}
-
-
-def _compact_json(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -154,6 +141,20 @@ def _elapsed(started: Any, finished: Any) -> str | None:
     return _duration(delta.total_seconds())
 
 
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def _value_text(value: Any, words: Mapping[str, Any]) -> str:
+    """A profile or DUT value on one line: yes/no in the report's language, other scalars
+    as text, tables and lists as JSON."""
+    if isinstance(value, bool):
+        return str(words["yes"] if value else words["no"])
+    if isinstance(value, (Mapping, list, tuple)):
+        return _compact_json(value) if value else "—"
+    return _text(value)
+
+
 # --------------------------------------------------------------------------- model
 
 
@@ -182,7 +183,8 @@ def _instruments(raw_cases: Any) -> list[dict[str, str]]:
     for raw in raw_cases:
         listed = _mapping(_mapping(raw).get("measurements")).get("instruments")
         for entry in listed if isinstance(listed, list) else []:
-            item = {str(k): _text(v) for k, v in _mapping(entry).items()}
+            item = dict.fromkeys(_INSTRUMENT_KEYS, "")
+            item.update({str(k): _text(v) for k, v in _mapping(entry).items()})
             seen.setdefault((item.get("instrument", ""), item.get("serial", "")), item)
     return list(seen.values())
 
@@ -196,18 +198,12 @@ def _case(raw: Any, index: int, base_dir: Path | None = None) -> dict[str, Any]:
     if not full and len(message) > _SHORT_MESSAGE:
         message = message[:_SHORT_MESSAGE] + " …"
     measurements = case.get("measurements")
-    if measurements is None or measurements == {}:
-        rows: list[tuple[str, dict[str, Any]]] = []
-    elif isinstance(measurements, Mapping):
-        rows = [(str(k), _node(v, 1)) for k, v in measurements.items()]
-    else:
-        rows = [("value", _node(measurements, 1))]
     split = _EXPECTED_SEEN.fullmatch(message) if full else None
     return {
         "expected": split["expected"] if split else "",
         "seen": split["seen"] if split else "",
         "description": str(case["description"]) if case.get("description") else "",
-        "frames": [str(f) for f in case["frames"]] if isinstance(case.get("frames"), list) else [],
+        "frames": frame_rows(case.get("frames")),
         "nodeid": str(case.get("nodeid") or ""),
         "id": str(case.get("id") or f"case-{index + 1}"),
         "anchor": f"case-{index + 1}",
@@ -219,7 +215,7 @@ def _case(raw: Any, index: int, base_dir: Path | None = None) -> dict[str, Any]:
         "message": message,
         "message_full": full,
         "duration": _duration(case.get("duration_s")),
-        "measurements": rows,
+        "measured": measurement_tables(measurements),
         "plots": _plots(measurements, base_dir),
     }
 
@@ -236,14 +232,6 @@ def _totals(summary: Mapping[str, Any], cases: list[dict[str, Any]]) -> dict[str
         ok = isinstance(value, int) and not isinstance(value, bool)
         totals[verdict] = value if ok else counted[verdict]
     return totals
-
-
-def _overall(totals: Mapping[str, int], cases: list[dict[str, Any]]) -> str:
-    if totals["failed"] or totals["error"] or any(c["badge"] == "unknown" for c in cases):
-        return "FAIL"
-    if not cases and not any(totals.values()):
-        return "NO CASES"
-    return "PASS"
 
 
 def _suites(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -268,25 +256,45 @@ def _suites(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return suites
 
 
-def _traceability(cases: list[dict[str, Any]]) -> dict[str, Any]:
-    tables, others = matrix(cases)
-    standards = [
-        {
+def _rows(
+    table: StandardMatrix, rows: list[tuple[Any, list[dict[str, Any]]]], *, compact: bool
+) -> dict[str, list[Any]]:
+    """A matrix's rows for the page: the applicable ones in full, the others by id only.
+
+    ``compact`` (the standard's own test cases: 230 OCTT ids for one role) lists the
+    applicable cases no bench case ran by id too, so a short run has a short matrix.
+    """
+    shown, uncovered, inapplicable = [], [], []
+    for row, found in rows:
+        status = table.status(row, found)
+        if status == NOT_APPLICABLE:
+            inapplicable.append(row.id)
+        elif compact and status == NOT_COVERED:
+            uncovered.append(row.id)
+        else:
+            shown.append({"id": row.id, "title": row.title, "cases": found, "status": status})
+    return {"rows": shown, "uncovered": uncovered, "inapplicable": inapplicable}
+
+
+def _traceability(tables: list[StandardMatrix], others: dict[str, list]) -> dict[str, Any]:
+    standards = []
+    for table in tables:
+        clauses = _rows(table, table.clauses, compact=False)
+        own = _rows(table, table.cases, compact=True)
+        standards.append({
             "name": table.standard.name,
             "title": table.standard.title,
             "covered": table.covered,
-            "total": len(table.clauses),
-            "clauses": [
-                {"id": row.id, "title": row.title, "cases": found, "status": status_of(found)}
-                for row, found in table.clauses
-            ],
-            "cases": [
-                {"id": row.id, "title": row.title, "cases": found, "status": status_of(found)}
-                for row, found in table.cases
-            ],
-        }
-        for table in tables
-    ]
+            "applicable": table.applicable,
+            "cases_covered": sum(1 for _, found in table.cases if found),
+            "cases_applicable": len(own["rows"]) + len(own["uncovered"]),
+            "clauses": clauses,
+            "cases": own,
+            "unmatched": [{"text": k, "cases": v} for k, v in table.unmatched.items()],
+            "applied": bool(
+                clauses["rows"] or own["rows"] or own["uncovered"] or table.unmatched
+            ),
+        })  # fmt: skip
     other = [
         {"clause": clause, "cases": members, "status": status_of(members)}
         for clause, members in sorted(others.items(), key=lambda kv: _natural_key(kv[0]))
@@ -302,10 +310,42 @@ def _profile_hash(profile: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _identity(value: Any, first: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+def _identity(value: Any, words: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, value text) of the DUT, its usual keys first, empty optional ones left out."""
     data = _mapping(value)
-    keys = [k for k in first if k in data] + [k for k in data if k not in first]
-    return [(str(k), _node(data[k], 1)) for k in keys]
+    keys = [k for k in _DUT_FIRST if k in data] + [k for k in data if k not in _DUT_FIRST]
+    empty = ("", None, [], {})
+    return [(str(k), _value_text(data[k], words)) for k in keys if data[k] not in empty]
+
+
+def _profile_sections(profile: Any, words: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The recorded profile as sections of (key, value) rows, secrets already masked."""
+    data = _mapping(profile)
+    sections = []
+    for name, value in data.items():
+        if name == "source" or not isinstance(value, Mapping) or not value:
+            continue
+        if name == "instruments":
+            for inst, config in value.items():
+                rows = [(str(k), _value_text(v, words)) for k, v in _mapping(config).items()]
+                sections.append({"name": "instruments", "item": str(inst), "rows": rows})
+            continue
+        rows = [(str(k), _value_text(v, words)) for k, v in value.items()]
+        sections.append({"name": str(name), "item": "", "rows": rows})
+    return sections
+
+
+def _decision_summary(cases: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {"judged": 0, "pass": 0, "fail": 0, "not proven": 0, "guard_band": 0}
+    for case in cases:
+        for figure in case["measured"]["figures"]:
+            if not figure["decision"]:
+                continue
+            counts["judged"] += 1
+            if figure["decision"] in counts:
+                counts[figure["decision"]] += 1
+            counts["guard_band"] += figure["guard_band"]
+    return counts
 
 
 def _context(
@@ -315,45 +355,83 @@ def _context(
     raw_cases = summary.get("cases")
     if not isinstance(raw_cases, (list, tuple)):
         raw_cases = []
+    raw_cases = list(raw_cases)
     cases = [_case(c, i, base_dir) for i, c in enumerate(raw_cases)]
     totals = _totals(summary, cases)
     bench = _mapping(summary.get("bench"))
     profile = summary.get("profile")
     profile_map = _mapping(profile)
-    dut = summary.get("dut") or profile_map.get("dut")
+    dut_map = _mapping(summary.get("dut") or profile_map.get("dut"))
     started, finished = summary.get("started"), summary.get("finished")
     settings = _mapping(profile_map.get("report"))
     language = str(settings.get("language") or "en")
     language = language if language in LANGUAGES else "en"
     words = labels(language)
-    dut_map = _mapping(dut)
+    tables, others = matrix(cases)
+    suites_ran = {case["suite"] for case in cases}
+    standards = applied_standards(tables, suites_ran)
+    specs, methods = title_parts(standards)
+    name = dut_name(dut_map)
+    if specs or methods:
+        pattern = words["title_for_method"] if methods and specs else words["title_for"]
+        title = pattern.format(dut=name or words["dut"], standards=specs or methods,
+                               methods=methods)  # fmt: skip
+    else:
+        title = f"{words['title']} — {name}" if name else words["title"]
+    verdict = overall(cases, totals, finished=bool(finished) or not summary)
+    instruments = _instruments(raw_cases)
+    ambient = conditions(settings)
+    rule = str(settings.get("decision_rule") or "guarded")
     return {
         "t": words,
         "lang": language,
-        "lab": _text(settings.get("lab")) if settings.get("lab") else "",
-        "operator": _text(settings.get("operator")) if settings.get("operator") else "",
+        "number": report_number(summary),
+        "issued": str(finished or started or "")[:10] or "—",
+        "lab": str(settings.get("lab") or ""),
+        "lab_address": str(settings.get("lab_address") or ""),
+        "accreditation": str(settings.get("accreditation") or ""),
+        "accreditation_body": str(settings.get("accreditation_body") or ""),
+        "customer": str(settings.get("customer") or ""),
+        "customer_address": str(settings.get("customer_address") or ""),
+        "operator": str(settings.get("operator") or ""),
+        "signatories": signatories(settings),
         "profile_hash": _profile_hash(profile),
         "running_title": " · ".join(
             str(dut_map[k]) for k in ("vendor", "model", "serial") if dut_map.get(k)
         ),
-        "traceability": _traceability(cases),
-        "title": words["title"],
+        "traceability": _traceability(tables, others),
+        "title": title,
+        "standards": standards,
+        "suites_run": suites_run(cases),
+        "conditions": ambient,
+        "clocks": clocks(summary),
         "bench_version": _text(bench.get("version")),
         "bench_git": _text(bench.get("git")),
-        "dut": _identity(dut, ("vendor", "model", "serial", "firmware")),
+        "dut": _identity(dut_map, words),
         "started": _text(started),
         "finished": _text(finished),
         "elapsed": _elapsed(started, finished),
         "profile_source": _text(profile_map.get("source")),
-        "profile_json": json.dumps(profile, indent=2, default=str, ensure_ascii=False)
-        if profile is not None
-        else "",
-        "overall": _overall(totals, cases),
+        "profile_sections": _profile_sections(profile, words),
+        "overall": verdict,
         "totals": totals,
         "total": len(cases),
         "suites": _suites(cases),
         "signature": _mapping(signature),
-        "instruments": _instruments(raw_cases),
+        "instruments": instruments,
+        "deviations": deviations(
+            cases,
+            raw_cases,
+            settings=settings,
+            dut=dut_map,
+            verdict=verdict,
+            instruments=instruments,
+            ambient_stated=bool(ambient["temperature"]),
+        ),
+        "decision_rule": rule if rule in words["rules"] else "guarded",
+        "decision_rule_given": rule,
+        "decisions": _decision_summary(cases),
+        "accuracy": accuracy_sources(profile_map),
     }
 
 

@@ -231,8 +231,11 @@ def test_run_writes_summary_per_contract(passed_run: Run) -> None:
     }
     assert case["id"] == "DP.1001"
     assert case["description"].startswith("Purpose: ")
-    assert 1 <= len(case["frames"]) <= 12 and "CHM from 0x56 [3] 01 01 00" in case["frames"][-1]
-    assert case["frames"][-1].startswith("   +0.000 s  ")
+    assert 1 <= len(case["frames"]) <= 12
+    last = case["frames"][-1]  # structured: decoded beside the bytes (bench.evidence)
+    assert last["t"] == 0.0 and last["name"] == "CHM" and last["hex"] == "01 01 00"
+    assert last["from"] == "charger" and last["src"] == "0x56" and last["pgn"] == "0x2600"
+    assert last["fields"] and all(isinstance(k, str) for k in last["fields"])
     assert case["verdict"] == "passed"
     assert isinstance(case["duration_s"], float)
     assert "CHM.period" in case["measurements"]

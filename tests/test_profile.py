@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -324,6 +325,10 @@ def test_secrets_are_masked_in_to_dict(tmp_path: Path) -> None:
         "firmware": "1.2.3",
         "simulated": False,
         "faults": [],
+        "description": "",
+        "rating": "",
+        "connector": "",
+        "hardware": "",
     }
     assert data["ocpp"]["cert"].endswith("cp.pem")
     assert data["platform"]["operator_id"] == "MA0000001"
@@ -439,3 +444,66 @@ def test_platform_certificate_paths_are_resolved(tmp_path: Path) -> None:
     assert platform is not None
     assert platform.ca_cert == str(tmp_path.resolve() / "ca.pem")
     assert platform.key == str(tmp_path.resolve() / "b.key")
+
+
+REPORT_17025 = """\
+[dut]
+vendor = "ACME"
+model = "DC-120"
+serial = "A1"
+firmware = "2.3"
+description = "DC charger, two guns"
+rating = "DC 200-750 V, 0-250 A, 120 kW"
+connector = "GB/T 20234.3"
+hardware = "rev C"
+
+[report]
+lab = "ACME Lab"
+lab_address = "1 Test Road"
+accreditation = "CNAS L1234"
+accreditation_body = "CNAS"
+customer = "Charger Co."
+customer_address = "2 Grid Street"
+number = "ACME-2026-001"
+number_prefix = "ACME"
+location = "Hall 2"
+ambient_temperature_c = 23
+relative_humidity_pct = 45.5
+tested_by = "Li Wei"
+reviewed_by = "Wang Fang"
+approved_by = "Zhang San"
+deviations = ["Insulation test at 500 V instead of 1000 V"]
+"""
+
+
+def test_report_and_dut_keys_of_an_accredited_lab(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, REPORT_17025, "lab.toml"))
+    assert profile.dut.rating == "DC 200-750 V, 0-250 A, 120 kW"
+    assert profile.dut.connector == "GB/T 20234.3" and profile.dut.hardware == "rev C"
+    report = profile.report
+    assert report.ambient_temperature_c == 23.0 and report.relative_humidity_pct == 45.5
+    assert report.deviations == ("Insulation test at 500 V instead of 1000 V",)
+    assert (report.accreditation, report.approved_by) == ("CNAS L1234", "Zhang San")
+    data = profile.to_dict()
+    assert data["report"]["deviations"] == ["Insulation test at 500 V instead of 1000 V"]
+    assert data["dut"]["description"] == "DC charger, two guns"
+    # Left out, they are empty: a profile of before stays valid.
+    plain = load_profile(write(tmp_path, MINIMAL, "plain.toml"))
+    assert plain.dut.rating == "" and plain.report.deviations == ()
+    assert plain.report.ambient_temperature_c is None and plain.report.number_prefix == "VGI"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("relative_humidity_pct = 145", "'report.relative_humidity_pct' must be 0..100"),
+        ('ambient_temperature_c = "warm"', "'report.ambient_temperature_c' must be a number"),
+        ('deviations = "none"', "'report.deviations' must be an array"),
+        ("deviations = [1]", "'report.deviations[0]' must be a string"),
+        ('number_prefix = ""', "'report.number_prefix' must not be empty"),
+        ('aproved_by = "x"', "did you mean 'report.approved_by'"),
+    ],
+)
+def test_report_keys_refused_with_their_name(tmp_path: Path, line: str, reason: str) -> None:
+    with pytest.raises(ProfileError, match=re.escape(reason)):
+        load_profile(write(tmp_path, MINIMAL + "[report]\n" + line + "\n"))

@@ -103,7 +103,11 @@ def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def test_renders_all_verdicts_cases_and_measurements() -> None:
     page = render_report(sample_summary())
-    assert "<title>vgi-bench conformance report</title>" in page
+    # The title names the report number, the DUT and the standards applied.
+    assert re.search(
+        r"<title>VGI-20250101-100000-[0-9A-F]{6} — ACME DC-60: conformance to GB/T 27930-2015",
+        page,
+    )
     for case_id in ("CH-BHM-001", "CH-CRM-002", "OCPP-BOOT-001", "OCPP-SEC-003"):
         assert case_id in page
     for verdict in ("passed", "failed", "error", "skipped"):
@@ -114,9 +118,13 @@ def test_renders_all_verdicts_cases_and_measurements() -> None:
     assert "2025-01-01T10:00:00+00:00" in page and "2 min 5 s" in page
     # Suites are grouped, measurements readable.
     assert page.index("gbt27930.charger") < page.index("ocpp201.cp")
-    for text in ("chm_period", "mean_ms", "250.123", "jitter_ms", "count", "frames", "42"):
+    for text in ("chm_period", "mean (ms)", "250.123", "jitter (ms)", "count", "frames", "42"):
         assert text in page
-    assert "crm_latency" in page and "limit_ms" in page and "812" in page
+    # {"value_ms", "limit_ms"} is one figure row: value, unit, limit.
+    row = page[page.index('<td class="name">crm_latency</td>') :]
+    row = row[: row.index("</tr>")]
+    assert re.sub(r"<[^>]+>", "|", row).split("|").count("812") == 1
+    assert ">ms<" in row and ">500<" in row
     # Overall verdict: failures present.
     assert 'class="banner FAIL"' in page
     assert "3.25 s" in page
@@ -161,7 +169,11 @@ def test_pass_banner_and_clause_traceability() -> None:
     summary["cases"] = [c for c in summary["cases"] if c["verdict"] in ("passed", "skipped")]
     summary["totals"] = {"passed": 1, "failed": 0, "error": 0, "skipped": 1}
     page = render_report(summary)
-    assert 'class="banner PASS"' in page
+    # Never a bare PASS with a case not run: the count and the reason are on the cover.
+    assert 'class="banner PASS partial"' in page
+    banner = page[page.index('id="verdict"') :]
+    assert "PASS (1 not run)" in banner[:300]
+    assert "profile has security_profile 0" in banner[: banner.index("</div>")]
     trace = page[page.index("Clause traceability") :]
     assert "10.2.1" in trace and "CH-BHM-001" in trace
     assert "A03" in trace and "OCPP-SEC-003" in trace
@@ -208,7 +220,7 @@ def test_tolerates_incomplete_summary() -> None:
         }
     )
     assert "case-2" in page and "weird" in page
-    assert 'class="banner FAIL"' in page  # an unknown verdict is not a pass
+    assert 'class="banner INCOMPLETE"' in page  # an unknown verdict is not a pass
 
 
 def test_totals_computed_when_missing() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 
 from bench.profile import load_profile
 from reports.build import build_reports
+from reports.cover import report_number
 from reports.signing import verify_run
+from tests.report_samples import lab_summary
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -116,3 +119,46 @@ def test_no_pdf_keeps_html_and_signs(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "report.pdf not written (OSError: cannot load library 'libpango-1.0-0')"
     ]
     assert built.sig and verify_run(built.sig).ok
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF (pdftotext, one call per page)."""
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    count = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)[1])
+    return [
+        subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for n in range(1, count + 1)
+    ]  # fmt: skip
+
+
+@needs_poppler
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_report_number_on_every_page(tmp_path: Path, language: str) -> None:
+    summary = lab_summary(language)
+    number = report_number(summary)
+    built = build_reports(summary, tmp_path)
+    pages = pdf_pages(built.pdf)
+    assert len(pages) >= 5
+    label = "Report No.:" if language == "en" else "报告编号:"
+    for index, text in enumerate(pages, 1):
+        assert f"{label} {number}" in text, f"page {index} has no report number"
+        assert f"{index} / {len(pages)}" in text  # page x of y
+    end = "End of report" if language == "en" else "报告"
+    assert f"{end} {number}" in pages[-1] or number in pages[-1]
+    # The cover (page 1) states the verdict and who the parties are.
+    cover = pages[0]
+    for word in ("ACME DC-120", "CNAS L1234", "Charger Co. Ltd", "SN-17025"):
+        assert word in cover, word
+
+
+@needs_poppler
+def test_long_frames_and_measurement_tables_fit_the_page(tmp_path: Path) -> None:
+    built = build_reports(lab_summary(), tmp_path)
+    text = pdf_text(built.pdf)
+    # The 49-byte BRM wraps inside its cell: every byte is printed, none is cut at the margin.
+    assert text.count("FF") >= 41
+    assert "inside guard band" in text and "not proven" in text
+    assert "(k = 2)" in text and "guarded acceptance" in text
