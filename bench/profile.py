@@ -231,6 +231,9 @@ class ReportConfig:
     signing_key: str | None = None
     language: str = "en"
     signature: str = "ed25519"  # or "sm2" (then signing_key holds 64 hex characters)
+    #: ILAC-G8 decision rule of every timing and electrical verdict (bench/decision.py):
+    #: "guarded" (guard band w = U) or "simple" (w = 0, shared risk)
+    decision_rule: str = "guarded"
 
 
 @dataclass(frozen=True)
@@ -573,6 +576,7 @@ _REPORT = _Section(
         "signing_key": _str(default=None, check=_non_empty, path=True),
         "language": _str(default="en", choices=("en", "zh-CN")),
         "signature": _str(default="ed25519", choices=("ed25519", "sm2")),
+        "decision_rule": _str(default="guarded", choices=("guarded", "simple")),
     },
 )
 
