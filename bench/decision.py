@@ -168,8 +168,6 @@ def require(judged: Judged, expected: str, seen: str = "") -> Judged:
     if judged.passed:
         return judged
     figure = judged.describe()
-    if judged.decision is Decision.NOT_PROVEN:
-        figure = f"not proven: {figure}"
     fail(expected, f"{seen}: {figure}" if seen else figure)
 
 

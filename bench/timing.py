@@ -15,7 +15,7 @@ from typing import overload
 
 import numpy as np
 
-from bench.clocks import Clock
+from bench.clocks import Clock, socket_clock
 from bench.decision import Judged, Rule, combine, judge
 
 
@@ -161,6 +161,12 @@ class TimeJudge:
             round(stats.mean_ms, 3), uncertainty=combine(stamps, rate) * 1000.0,
             rule=self.rule, unit="ms", low=round(low_ms, 3), high=round(high_ms, 3),
         )  # fmt: skip
+
+
+def socket_timing(bus: str, rule: str | None = None) -> TimeJudge:
+    """Judging times stamped at the OCPP (``"ocpp"``) or platform (``"platform"``) sockets
+    by the profile's decision ``rule`` (``[report] decision_rule``)."""
+    return TimeJudge(socket_clock(bus), Rule.of(rule))
 
 
 @overload

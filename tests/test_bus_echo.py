@@ -186,3 +186,18 @@ def test_node_ignores_its_own_frames_coming_back(interface: str, closing: list) 
     finally:
         node.stop()
     assert [f.data for f in node.frames] == [b"\x01\x01\x00"]
+
+
+def test_driver_echo_turned_off_in_the_profile_gets_the_software_echo(closing: list) -> None:
+    """``receive_own_messages = false`` in ``[can]``: the bench still records its frames."""
+    seen = Collect()
+    rec = open_recording_bus(
+        "virtual", f"off-{uuid.uuid4().hex}", 250000, {"receive_own_messages": False},
+        seen.on_message_received,
+    )  # fmt: skip
+    closing.append(rec.bus)
+    closing.append(can.Notifier(rec.bus, [seen], timeout=0.05))
+    assert rec.echo is EchoMode.SOFTWARE
+    rec.bus.send(bench_frame())
+    time.sleep(0.2)
+    assert len(seen.matching(bench_frame().arbitration_id)) == 1

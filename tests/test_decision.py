@@ -8,6 +8,7 @@ states the uncertainty of the clock that stamped its frames.
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
 import tomllib
@@ -23,7 +24,7 @@ from bench.gbt27930.messages import MessageTable
 from bench.gbt27930.timeouts import timing_2015
 from bench.profile import ProfileError, parse_profile
 from bench.results import build_summary
-from bench.timing import PeriodStats, TimeJudge
+from bench.timing import PeriodStats, TimeJudge, socket_timing
 from instruments.calibration import decide
 
 TABLE = MessageTable.gbt27930_2015()
@@ -101,8 +102,9 @@ def test_require_fails_a_figure_not_proven_saying_so() -> None:
         require(judge(199.99, uncertainty=0.05, limit=200.0, unit="ms"), "CTS within 0.2 s",
                 "CTS from 0x56")  # fmt: skip
     text = str(info.value)
-    assert text.startswith("expected CTS within 0.2 s; saw CTS from 0x56: not proven: ")
-    assert "± 0.05 ms (k=2)" in text and "guard band" in text
+    assert text.startswith("expected CTS within 0.2 s; saw CTS from 0x56: 199.99 ms ± 0.05 ms")
+    assert text.endswith(": not proven (inside the guard band: a limit lies within ±U; "
+                         "guarded acceptance, w = U (ILAC-G8))")  # fmt: skip
     with pytest.raises(CaseFailure, match="against <= 200 ms: fail"):
         require(judge(250.0, uncertainty=0.05, limit=200.0, unit="ms"), "CTS within 0.2 s")
     assert require(judge(1.0, uncertainty=0.05, limit=200.0), "x").passed
@@ -261,3 +263,68 @@ def test_timeout_report_is_judged_in_its_window() -> None:
                              src=CHARGER_ADDRESS, earliest_start=start)  # fmt: skip
     assert m["brm_timeout"]["high"] == pytest.approx(5500.0)
     assert m["brm_timeout"]["guard_band"] is True
+
+
+# --------------------------------------------------------------------------- sockets
+
+SLOW_CLOCK = Clock("ocpp", "a host clock with 5 s stamps", 1e-9, 5.0)
+
+
+def test_ocpp_call_within_its_wait_is_judged_with_the_log_clock() -> None:
+    from bench.ocpp.checks import expect_call
+    from bench.ocpp.frames import Frame as OcppFrame
+    from bench.ocpp.frames import Kind
+    from bench.ocpp.log import RX, MessageLog
+
+    def log_with_heartbeat(clock: Clock, rule: Rule = Rule.GUARDED) -> MessageLog:
+        log = MessageLog(timing=TimeJudge(clock, rule))
+        threading.Timer(0.05, lambda: log.add(
+            RX, "CP_1#1", OcppFrame(Kind.CALL, "1", "Heartbeat", {}))).start()  # fmt: skip
+        return log
+
+    log = log_with_heartbeat(socket_clock("ocpp"))
+    assert expect_call(log, "Heartbeat", since=0, within=2.0).frame.action == "Heartbeat"
+    with pytest.raises(CaseFailure, match=r"not proven \(inside the guard band"):
+        expect_call(log_with_heartbeat(SLOW_CLOCK), "Heartbeat", since=0, within=2.0)
+    simple = log_with_heartbeat(SLOW_CLOCK, Rule.SIMPLE)
+    assert expect_call(simple, "Heartbeat", since=0, within=2.0)
+    untimed = MessageLog()  # a log nobody set a clock on judges nothing
+    untimed.add(RX, "CP_1#1", OcppFrame(Kind.CALL, "1", "Heartbeat", {}))
+    assert expect_call(untimed, "Heartbeat", since=0, within=2.0)
+
+
+def test_ocpp_answer_is_judged_against_the_call_timeout() -> None:
+    from bench.ocpp.checks import judge_response
+    from bench.ocpp.frames import Frame as OcppFrame
+    from bench.ocpp.frames import Kind
+    from bench.ocpp.log import RX, TX, MessageLog
+    from bench.ocpp.session import Exchange
+
+    log = MessageLog()
+    call = log.add(TX, "c", OcppFrame(Kind.CALL, "7", "Reset", {"type": "Immediate"}))
+    answer = log.add(RX, "c", OcppFrame(Kind.RESULT, "7", payload={"status": "Accepted"}),
+                     action="Reset", latency_ms=9990.0)  # fmt: skip
+    m = Measurements()
+    judge_response(Exchange("Reset", call, answer, 10.0), socket_timing("ocpp"), m)
+    assert m["Reset.response_time"]["limit"] == 10000.0
+    assert m["Reset.response_time"]["guard_band"] is False  # 10 ms inside, U ~ 7 ms
+    late = log.add(RX, "c", OcppFrame(Kind.RESULT, "7", payload={}), latency_ms=9998.0)
+    with pytest.raises(CaseFailure, match="an answer to Reset within 10 s"):
+        judge_response(Exchange("Reset", call, late, 10.0), socket_timing("ocpp"), m)
+    judge_response(Exchange("Reset", call, None, 10.0), socket_timing("ocpp"), Measurements())
+
+
+def test_platform_acknowledgement_is_judged() -> None:
+    from bench.platform.client import Exchange as PlatformExchange
+    from bench.profile import PlatformConfig
+    from fixtures.platform.rig import PlatformRig
+
+    m = Measurements()
+    rig = PlatformRig(PlatformConfig(ack_limit_s=5.0), None, None, None, m,
+                      timing=socket_timing("platform", "guarded"))  # fmt: skip
+    rig.check_ack(PlatformExchange("e", {}, 200, b"", None, "", 120.0))
+    assert m["ack"]["value"] == 120.0 and m["ack"]["limit"] == 5000.0
+    assert m["ack"]["decision"] == "pass"
+    with pytest.raises(CaseFailure, match="the acknowledgement within 5 s"):
+        rig.check_ack(PlatformExchange("e", {}, 200, b"", None, "", 4999.0))
+    assert m["ack"]["decision"] == "not proven"

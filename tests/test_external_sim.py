@@ -8,6 +8,7 @@ Each test uses its own multicast group and port so parallel runs never cross.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -168,6 +169,9 @@ def test_capture_of_a_passing_external_run_passes_check(
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    clocks = json.loads((out / "summary.json").read_text())["clocks"]
+    assert [(c["bus"], c["interface"]) for c in clocks] == [("can", "udp_multicast")]
+    assert "loopback" in clocks[0]["stamped_by"]
     checked = subprocess.run(
         [sys.executable, "-m", "bench.cli", "check", str(out / "can.asc")],
         capture_output=True, text=True, timeout=120, check=False,

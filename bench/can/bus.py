@@ -200,6 +200,8 @@ def open_recording_bus(
     older than its echo frames, say) falls back to the software echo, with a warning.
     """
     mode = echo_mode(interface)
+    if mode is EchoMode.DRIVER and (options or {}).get("receive_own_messages") is False:
+        mode = EchoMode.SOFTWARE  # the profile turned the driver's echo off
     try:
         bus = open_bus(interface, channel, bitrate, options, echo=True)
     except BusOpenError as exc:
