@@ -12,7 +12,7 @@ TEST_WORKERS ?= 4
 # when all are present.
 SYSTEM_PACKAGES ?= libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils
 
-.PHONY: install sysdeps run test lint bench dbc clean
+.PHONY: install sysdeps run test lint bench dbc schema clean
 
 install: sysdeps $(STAMP)
 
@@ -28,7 +28,7 @@ sysdeps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,report]'
 	touch $(STAMP)
 
 run: sysdeps $(STAMP)
@@ -47,6 +47,10 @@ bench: $(STAMP)
 
 dbc: $(STAMP)
 	$(BIN)/vgi-bench dbc gbt27930-2015.dbc
+
+# the profile's JSON Schema shipped with the package, regenerated from bench/profile.py
+schema: $(STAMP)
+	$(BIN)/vgi-bench schema > bench/data/profile.schema.json
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -1,3 +1,12 @@
-"""vgi-bench: hardware-in-the-loop conformance bench for vehicle-charger-grid interaction."""
+"""vgi-bench: hardware-in-the-loop conformance bench for vehicle-charger-grid interaction.
 
-__version__ = "0.1.0"
+PYTEST_DONT_REWRITE (this module only): pytest rewrites the asserts of every top-level
+package of an installed plugin's distribution, and warns about each one already imported
+when it starts; the ``vgi-bench`` command imports this package (and ``reports``,
+``testcases``) before it calls pytest. These ``__init__`` modules hold no asserts, so
+the marker costs nothing, and the modules imported after pytest starts are rewritten.
+"""
+
+from bench.version import package_version
+
+__version__ = package_version()

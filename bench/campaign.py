@@ -146,7 +146,7 @@ def _campaign(data: dict[str, Any], path: Path) -> Campaign:
     if not isinstance(tables, list) or not tables:
         raise CampaignError("needs at least one [[run]]")
     known = all_suites()
-    runs = []
+    runs: list[CampaignRun] = []
     for i, table in enumerate(tables):
         where = f"run[{i}]"
         _check_keys(table, _RUN_KEYS, where)

@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import pytest
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 MARKER = "vgi_case"
 
@@ -63,6 +64,14 @@ def check(condition: bool, expected: str, seen: str) -> None:
     """``fail(expected, seen)`` unless ``condition``."""
     if not condition:
         fail(expected, seen)
+
+
+def require(value: T | None, expected: str, seen: str) -> T:
+    """``value`` when it is there, else ``fail(expected, seen)``: a check that also tells
+    the type checker the value is no longer optional."""
+    if value is None:
+        fail(expected, seen)
+    return value
 
 
 class Measurements(dict):

@@ -7,6 +7,7 @@ errored, 2 bad usage or a bad profile (one-line reason on stderr).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -20,19 +21,52 @@ import pytest
 from bench.can.node import tune_for_realtime
 from bench.plugin import default_out_dir
 from bench.profile import ProfileError, load_profile
-from bench.suites import all_suites
+from bench.suites import ALL_SUITES, Suite, SuiteError, all_suites, select_suites
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the package's version and, from a checkout, its git commit (asked of
+    git only when the option is given)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "print the bench's version (and git commit) and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from bench.version import describe
+
+        print(describe())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vgi-bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("list", help="every suite and case: suite, id, clause, title (tab-separated)")
+    listing = sub.add_parser(
+        "list", help="every suite and case: suite, id, clause, title (tab-separated)"
+    )
+    listing.add_argument(
+        "--suite",
+        action="append",
+        metavar="SUITE",
+        help=f"only this suite (repeatable; '{ALL_SUITES}': every suite, the default)",
+    )
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON document: suites and cases with nodeids"
+    )
 
     run = sub.add_parser("run", help="run suites against the DUT named in the profile")
-    run.add_argument("--suite", action="append", required=True, metavar="SUITE")
+    run.add_argument(
+        "--suite",
+        action="append",
+        required=True,
+        metavar="SUITE",
+        help=f"a suite to run (repeatable; '{ALL_SUITES}': every suite)",
+    )
     run.add_argument("--profile", metavar="FILE")
     run.add_argument("--out", metavar="DIR")
     run.add_argument("-k", dest="keyword", metavar="EXPR")
@@ -67,11 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("run_a", metavar="RUN_A")
     diff.add_argument("run_b", metavar="RUN_B")
     diff.add_argument(
+        "--margin",
+        type=_fraction,
+        metavar="FRACTION",
+        help="a figure with a limit matters when it moves by more than this fraction of "
+        "the limit (default 0.05; reports/data/diff.toml has the other rules)",
+    )
+    diff.add_argument(
         "--rel",
         type=_fraction,
-        default=0.05,
         metavar="FRACTION",
-        help="report a figure that moved by more than this fraction (default 0.05)",
+        help="instead: report every figure but the counts that moved by more than this "
+        "fraction of the larger value, limits and floors aside",
     )
     diff.add_argument("--json", action="store_true", help="one JSON document")
 
@@ -105,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="a .asc, .blf, .log, .trc or .csv log (or .gz of one)")
     check.add_argument("--json", action="store_true", help="one JSON document")
     _edition_option(check)
+
+    schema = sub.add_parser(
+        "schema", help="print the profile's JSON Schema (for editors that validate TOML)"
+    )
+    schema.add_argument(
+        "--path", action="store_true", help="print where the installed copy is instead"
+    )
 
     load = sub.add_parser("load", help="N simulated OCPP charge points against the CSMS")
     load.add_argument("--cp", type=_count, required=True, metavar="N")
@@ -159,47 +207,99 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _suites_or_usage(names: list[str] | None) -> list[Suite] | None:
+    """The suites named on the command line (``all``: every one), or None after printing
+    the one-line reason."""
+    try:
+        return select_suites(names or [ALL_SUITES])
+    except SuiteError as exc:
+        print(f"vgi-bench: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = collect_cases([s.path() for s in all_suites().values()])
-    for suite, case_id, clause, title in rows:
-        print(f"{suite}\t{case_id}\t{clause}\t{title}")
+    """Tab-separated rows (suite, id, clause, title), or with ``--json`` one document."""
+    suites = _suites_or_usage(args.suite)
+    if suites is None:
+        return EXIT_USAGE
+    cases = collect_listed([s.path() for s in suites])
+    if not args.json:
+        for case in cases:
+            print(f"{case.suite}\t{case.id}\t{case.clause}\t{case.title}")
+        return EXIT_OK
+    from bench.results import bench_identity
+
+    doc = {
+        "bench": bench_identity(),
+        "suites": [
+            {"name": s.name, "title": s.title, "bench_role": s.bench_role, "dut_role": s.dut_role}
+            for s in suites
+        ],
+        "cases": [dataclasses.asdict(case) for case in cases],
+    }
+    print(json.dumps(doc, indent=2, ensure_ascii=False))
     return EXIT_OK
+
+
+@dataclasses.dataclass(frozen=True)
+class ListedCase:
+    """One case as ``vgi-bench list`` shows it. ``nodeid`` is pytest's node id relative to
+    the directory that holds the suite's top-level package (the repository root in a
+    checkout, ``site-packages`` when installed): ``testcases/.../test_x.py::test_y``."""
+
+    suite: str
+    id: str
+    clause: str
+    title: str
+    nodeid: str
 
 
 class _Collector:
     """A pytest plugin that keeps the case markers of collected items."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.cases: list[ListedCase] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from bench.cases import case_info
         from bench.suites import suite_for_path
 
+        suites = all_suites()
         for item in session.items:
             info = case_info(item)
-            if info is not None:
-                suite = suite_for_path(Path(str(item.path)))
-                self.rows.append((suite, info.id, info.clause, info.title))
+            if info is None:
+                continue
+            path = Path(str(item.path))
+            suite = suite_for_path(path)
+            root = suites[suite].root() if suite else path.parent
+            try:
+                where = path.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                where = path.as_posix()
+            name = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name
+            self.cases.append(
+                ListedCase(suite, info.id, info.clause, info.title, f"{where}::{name}")
+            )
 
 
-def collect_cases(paths: list[Path]) -> list[tuple[str, str, str, str]]:
+def collect_listed(paths: list[Path]) -> list[ListedCase]:
+    """Collect (not run) the cases under ``paths``, in collection order."""
     collector = _Collector()
     pytest.main(
         ["--collect-only", "-p", "no:terminal", "-p", "no:cacheprovider", *map(str, paths)],
         plugins=[collector],
     )
-    return collector.rows
+    return collector.cases
+
+
+def collect_cases(paths: list[Path]) -> list[tuple[str, str, str, str]]:
+    """(suite, id, clause, title) of every case under ``paths``."""
+    return [(c.suite, c.id, c.clause, c.title) for c in collect_listed(paths)]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    suites = all_suites()
-    unknown = [s for s in args.suite if s not in suites]
-    if unknown:
-        print(
-            f"vgi-bench: unknown suite {unknown[0]!r} (known: {', '.join(sorted(suites))})",
-            file=sys.stderr,
-        )
+    suites = _suites_or_usage(args.suite)
+    if suites is None:
         return EXIT_USAGE
     profile = load_profile(args.profile)  # refuse a bad profile before pytest starts
     if not _signing_key_ok(profile.report.signing_key, profile.report.signature):
@@ -212,7 +312,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if extra[:1] == ["--"]:
         extra = extra[1:]
     pytest_args = [
-        *(str(suites[s].path()) for s in args.suite),
+        *(str(s.path()) for s in suites),
         "--vgi-out",
         str(out_dir),
         "--alluredir",
@@ -377,12 +477,32 @@ def cmd_verify(args: argparse.Namespace) -> int:
     lab = signer.get("lab") or "the lab"
     who = "self-signed by bench key" if signer.get("self_signed") else f"lab key of {lab}"
     files = len(signed.get("files", {}))
-    verdict = "OK" if result.ok else "FAILED"
+    pdf_ok = _verify_standard_files(result, sig.parent)
+    verdict = "OK" if result.ok and pdf_ok else "FAILED"
     print(
         f"{sig}: {verdict}: {files} files, {signed.get('algorithm')} {signed.get('fingerprint')} "
         f"({who}), signed {signed.get('signed_at')}"
     )
-    return EXIT_OK if result.ok else EXIT_FAILED
+    return EXIT_OK if result.ok and pdf_ok else EXIT_FAILED
+
+
+def _verify_standard_files(result: Any, run_dir: Path) -> bool:
+    """Print what ``sha256sum -c``/``openssl`` and a PDF reader would find (the files
+    for checking a run without the bench). SHA256SUMS counts in ``result.ok``; the
+    return value is whether the PDF's own signature holds (or it has none)."""
+    from reports.checksums import SUMS_NAME
+    from reports.pades import check_pdf
+    from reports.pdf import PDF_NAME
+
+    if result.checksums is not None:
+        for problem in result.checksums.problems():
+            print(f"{SUMS_NAME}: {problem}")
+        print(f"{SUMS_NAME}: {result.checksums.summary()}")
+    if not (run_dir / PDF_NAME).is_file():
+        return True
+    pdf = check_pdf(run_dir / PDF_NAME)
+    print(f"{PDF_NAME}: {pdf.describe()}")
+    return pdf.ok
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
@@ -428,7 +548,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from reports.diff import RunError, diff_runs, format_diff
 
     try:
-        result = diff_runs(Path(args.run_a), Path(args.run_b), rel=args.rel)
+        result = diff_runs(Path(args.run_a), Path(args.run_b), rel=args.rel, margin=args.margin)
     except RunError as exc:
         print(f"vgi-bench: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -527,6 +647,17 @@ def cmd_load(args: argparse.Namespace) -> int:
     return run_load_command(args)
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """The profile's JSON Schema, built from the loader's own tables (or its file's path)."""
+    from bench.profile import profile_schema_text, shipped_schema_path
+
+    if args.path:
+        print(shipped_schema_path())
+    else:
+        sys.stdout.write(profile_schema_text())
+    return EXIT_OK
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
@@ -539,6 +670,7 @@ COMMANDS = {
     "trace": cmd_trace,
     "check": cmd_check,
     "load": cmd_load,
+    "schema": cmd_schema,
 }
 
 if __name__ == "__main__":

@@ -160,7 +160,7 @@ def judge(
     return Judged(value, unit, u, rule, decision, guard_band, limit, low, high)
 
 
-def require(judged: Judged, expected: str, seen: str = "") -> Judged:
+def require_pass(judged: Judged, expected: str, seen: str = "") -> Judged:
     """Fail the case unless ``judged`` passed; a "not proven" figure fails saying why.
 
     ``expected`` names the requirement, ``seen`` what the DUT did (the figure is added).

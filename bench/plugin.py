@@ -8,9 +8,7 @@ marked with :func:`bench.cases.case` (the bench's own unit tests, for instance).
 from __future__ import annotations
 
 import inspect
-import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,8 +16,12 @@ from typing import Any
 
 import pytest
 
+from bench.allure_results import AllureCases
+from bench.allure_results import write_run_files as write_allure_run_files
 from bench.can.node import tune_for_realtime
 from bench.cases import MARKER, CaseFailure, Measurements, case_info
+from bench.junit import case_properties
+from bench.junit import relabel as relabel_junit
 from bench.profile import Profile, ProfileError, load_profile
 from bench.results import (
     CaseResult,
@@ -115,11 +117,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(id, clause, title): a conformance case and the clause it checks"
     )
+    config.addinivalue_line(  # here, not in pyproject.toml: an installed bench has none
+        "markers", "slow: real-time cases with long protocol timeouts (60 s class)"
+    )
     try:
         profile = load_profile(config.getoption("--vgi-profile"))
     except ProfileError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[PROFILE_KEY] = profile
+    if getattr(config.option, "allure_report_dir", None):  # allure-pytest writes results
+        config.pluginmanager.register(AllureCases(config, MEASUREMENTS_KEY), "vgi-allure")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -128,6 +135,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         info = case_info(item)
         if info is not None:
             item.extra_keyword_matches.add(info.id)
+            item.user_properties.extend(case_properties(info, suite_for_path(Path(item.path))))
     if config.getoption("--vgi-resume"):
         out = config.getoption("--vgi-out")
         if not out:
@@ -189,6 +197,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         item.stash[FRAMES_KEY] = last_frames(item)
     if report.when == "teardown":
         _record(item, info, ctx, phases)
+        report.user_properties.append(("verdict", _verdict(phases)[0]))  # for junit.xml
     return report
 
 
@@ -274,47 +283,6 @@ def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None
     ctx.log.append(result)
 
 
-@pytest.fixture(autouse=True)
-def _vgi_allure(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Label conformance cases in allure; attach what they measured.
-
-    Labels: the case id (``as_id``, and a ``test_case`` link whose URL a lab can point at
-    its own system with ``--allure-link-pattern tms:https://tms/{}``), ``clause``
-    (the full reference) and one ``clause_ref`` per reference in it, the suite, and as
-    feature/story the first reference and the case (allure's Behaviors tab then reads by
-    clause). After the case, its measurements are attached as JSON.
-    """
-    info = case_info(request.node)
-    try:
-        import allure
-    except ImportError:  # pragma: no cover - allure-pytest is a dependency
-        allure = None
-    if info is None or allure is None:
-        yield
-        return
-    references = [ref.strip() for ref in info.clause.split(";") if ref.strip()]
-    allure.dynamic.id(info.id)
-    allure.dynamic.title(f"{info.id} {info.title}")
-    allure.dynamic.testcase(info.id, name=info.id)
-    allure.dynamic.label("clause", info.clause)
-    for ref in references:
-        allure.dynamic.label("clause_ref", ref)
-    if references:
-        allure.dynamic.feature(references[0])
-    allure.dynamic.story(f"{info.id} {info.title}")
-    suite = suite_for_path(Path(str(request.node.path)))
-    if suite:
-        allure.dynamic.suite(suite)
-    yield
-    measured = request.node.stash.get(MEASUREMENTS_KEY, None)
-    if measured:
-        allure.attach(
-            json.dumps(measured, indent=2, ensure_ascii=False, default=str),
-            name=f"{info.id} measurements",
-            attachment_type=allure.attachment_type.JSON,
-        )
-
-
 @pytest.hookimpl(trylast=True)  # after junitxml has written junit.xml: report.sig covers it
 def pytest_sessionfinish(session: pytest.Session) -> None:
     ctx = run_context(session.config)
@@ -329,6 +297,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         finished=now_iso(),
     )
     write_summary(ctx.out_dir, summary)
+    _finish_tool_files(session.config, summary)
     try:
         from reports.build import build_reports
 
@@ -340,6 +309,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         log.exception("the report could not be built")
         session.config.stash[REPORT_PROBLEMS_KEY] = [f"report not built: {exc}"]
     session.config.stash[SUMMARY_KEY] = summary
+
+
+def _finish_tool_files(config: pytest.Config, summary: dict) -> None:
+    """junit.xml (junitxml wrote it just before) and allure's run files, before signing."""
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if xmlpath and Path(xmlpath).is_file():
+        relabel_junit(Path(xmlpath))
+    allure_dir = getattr(config.option, "allure_report_dir", None)
+    if allure_dir:
+        try:
+            write_allure_run_files(Path(allure_dir), summary)
+        except OSError:
+            log.exception("allure environment/categories not written")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

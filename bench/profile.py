@@ -6,6 +6,8 @@ A profile is a TOML file (see CONTRACT.md / README for the format)::
     vendor = "..."; model = "..."; serial = "..."; firmware = "..."
     [can]                  # passed to python-can
     interface = "socketcan"; channel = "can0"; bitrate = 250000
+    [instruments]          # optional: the VISA library every instrument is opened with
+    visa_library = "@py"   # pyvisa-py (default); "@ivi" NI-VISA/Keysight; a library path
     [instruments.supply]   # one table per instrument
     driver = "..."; resource = "TCPIP::..."; limits = { max_voltage_v = 1000 }
     [ocpp]
@@ -42,12 +44,17 @@ Other rules:
   stored as a string.
 * ``[instruments.NAME]`` has ``driver`` (required), ``resource``, ``limits`` (a table of
   numbers); further keys go to :attr:`InstrumentConfig.options` in the same way.
+  Keys of ``[instruments]`` itself that are not tables are the rack's settings
+  (:class:`RackConfig`: ``visa_library``).
 * Relative certificate paths in ``[ocpp]`` and ``[platform]`` are resolved against the
   profile's directory.
 * Anything else that is unknown, of the wrong type or out of range is refused with a
   :class:`ProfileError` whose one-line message names the key.
 
 Validation is declarative: each section is a table of field name -> :class:`_Field`.
+The same tables give the profile's JSON Schema (:func:`profile_schema`, shipped as
+``bench/data/profile.schema.json``, printed by ``vgi-bench schema``) for editors that
+validate TOML: each check carries the JSON Schema words that say what it accepts.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ import copy
 import dataclasses
 import datetime
 import difflib
+import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gbt27930.editions import DEFAULT_EDITION, EDITIONS
+from bench.ocpp.operator import ACTIONS as OPERATOR_ACTIONS
 from bench.ocpp.operator import check_operator_table
 
 if sys.version_info >= (3, 11):
@@ -73,6 +82,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 __all__ = [
     "DEFAULT_SOURCE",
+    "DEFAULT_VISA_LIBRARY",
     "SECRET_KEYS",
     "CanConfig",
     "DutInfo",
@@ -83,9 +93,13 @@ __all__ = [
     "PowerConfig",
     "Profile",
     "ProfileError",
+    "RackConfig",
     "ReportConfig",
     "load_profile",
     "parse_profile",
+    "profile_schema",
+    "profile_schema_text",
+    "shipped_schema_path",
 ]
 
 DEFAULT_SOURCE = "<default>"
@@ -149,6 +163,23 @@ class InstrumentConfig:
     allow_expired_calibration: bool = False  # else a power case refuses to run
     channels: dict[str, int] = field(default_factory=dict, hash=False)  # relay boards
     options: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+#: pyvisa-py: works with no vendor VISA installed (TCPIP, and USB/GPIB with the extras).
+DEFAULT_VISA_LIBRARY = "@py"
+
+
+@dataclass(frozen=True)
+class RackConfig:
+    """``[instruments]`` keys beside the instrument tables: settings of the whole rack.
+
+    ``visa_library`` is what ``pyvisa.ResourceManager`` is opened with, one for every VISA
+    instrument: ``"@py"`` (pyvisa-py), ``"@ivi"`` (the installed IVI VISA: NI-VISA,
+    Keysight IO Libraries, R&S VISA), a VISA library's path (``path@ivi``), ``"@sim"``
+    (pyvisa-sim, ``file.yaml@sim``) or another ``pyvisa_NAME`` backend as ``"@NAME"``.
+    """
+
+    visa_library: str = DEFAULT_VISA_LIBRARY
 
 
 @dataclass(frozen=True)
@@ -231,6 +262,9 @@ class ReportConfig:
     signing_key: str | None = None
     language: str = "en"
     signature: str = "ed25519"  # or "sm2" (then signing_key holds 64 hex characters)
+    pdf_signing_key: str | None = None  # PEM key of the PDF signature (PAdES), with:
+    pdf_certificate: str | None = None  # its X.509 certificate (PEM), and optionally
+    pdf_chain: str | None = None  # the intermediate CA certificates (PEM)
     #: ILAC-G8 decision rule of every timing and electrical verdict (bench/decision.py):
     #: "guarded" (guard band w = U) or "simple" (w = 0, shared risk)
     decision_rule: str = "guarded"
@@ -243,6 +277,7 @@ class Profile:
     dut: DutInfo
     can: CanConfig | None = None
     instruments: dict[str, InstrumentConfig] = field(default_factory=dict, hash=False)
+    rack: RackConfig = field(default_factory=RackConfig)
     ocpp: OcppConfig | None = None
     platform: PlatformConfig | None = None
     gbt27930: Gbt27930Config = field(default_factory=Gbt27930Config)
@@ -262,6 +297,7 @@ class Profile:
             "dut": _jsonable(dataclasses.asdict(self.dut)),
             "can": _section_dict(self.can),
             "instruments": {name: _section_dict(inst) for name, inst in self.instruments.items()},
+            "rack": _section_dict(self.rack),
             "ocpp": _section_dict(self.ocpp),
             "platform": _section_dict(self.platform),
             "gbt27930": _section_dict(self.gbt27930),
@@ -326,6 +362,27 @@ _TYPE_NAMES = {
 
 
 @dataclass(frozen=True)
+class _Check:
+    """A value check (returns a reason, or None when the value is fine) and the JSON
+    Schema words that accept the same values, for :func:`profile_schema`."""
+
+    test: Callable[[Any], str | None]
+    schema: Mapping[str, Any]
+
+    def __call__(self, value: Any) -> str | None:
+        return self.test(value)
+
+
+def _schema(**words: Any) -> Callable[[Callable[[Any], str | None]], _Check]:
+    """Decorate a check with its JSON Schema words."""
+
+    def wrap(test: Callable[[Any], str | None]) -> _Check:
+        return _Check(test, words)
+
+    return wrap
+
+
+@dataclass(frozen=True)
 class _Field:
     """How one key of a section is checked and converted."""
 
@@ -337,6 +394,7 @@ class _Field:
     check: Callable[[Any], str | None] | None = None  # returns a reason or None
     convert: Callable[[Any], Any] | None = None
     path: bool = False  # a file path, resolved against the profile's directory
+    doc: str = ""  # the key's description in the JSON Schema (editors show it)
 
 
 @dataclass(frozen=True)
@@ -344,12 +402,18 @@ class _Section:
     cls: type
     fields: dict[str, _Field]
     extras: bool = False  # further keys go to ``options`` (misspellings refused)
+    rules: Mapping[str, Any] = field(default_factory=dict)  # JSON Schema of a cross-key rule
 
 
+@_schema(exclusiveMinimum=0)
 def _positive(value: int) -> str | None:
     return None if value > 0 else f"must be positive, got {value}"
 
 
+@_schema(
+    pattern=r"^.+:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}"
+    r"|655[0-2][0-9]|6553[0-5])$"
+)
 def _host_port(value: str) -> str | None:
     host, sep, port = value.rpartition(":")
     if sep and host and port.isdigit() and 0 < int(port) < 65536:
@@ -357,28 +421,31 @@ def _host_port(value: str) -> str | None:
     return f"must be HOST:PORT, got {value!r}"
 
 
-def _scheme(*schemes: str) -> Callable[[str], str | None]:
+def _scheme(*schemes: str) -> _Check:
     def check(value: str) -> str | None:
         if any(value.startswith(f"{s}://") and len(value) > len(s) + 3 for s in schemes):
             return None
         wanted = " or ".join(f"{s}://" for s in schemes)
         return f"must be a {wanted} URL, got {value!r}"
 
-    return check
+    return _Check(check, {"pattern": f"^({'|'.join(schemes)})://."})
 
 
-def _length(n: int) -> Callable[[str], str | None]:
+def _length(n: int) -> _Check:
     def check(value: str) -> str | None:
         size = len(value.encode("utf-8"))
         return None if size == n else f"must be {n} bytes long, got {size}"
 
-    return check
+    # JSON Schema counts characters, not UTF-8 bytes: n bytes are n // 4 to n characters
+    return _Check(check, {"minLength": n // 4, "maxLength": n, "$comment": f"{n} UTF-8 bytes"})
 
 
+@_schema(pattern=r"\S")
 def _non_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
 
+@_schema(additionalProperties={"type": "number"})
 def _number_table(value: dict[str, Any]) -> str | None:
     for name, v in value.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -386,6 +453,15 @@ def _number_table(value: dict[str, Any]) -> str | None:
     return None
 
 
+@_schema(
+    additionalProperties={
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[fraction of reading, absolute]",
+    }
+)
 def _accuracy_table(value: dict[str, Any]) -> str | None:
     for name, pair in value.items():
         ok = isinstance(pair, list) and len(pair) == 2
@@ -394,6 +470,7 @@ def _accuracy_table(value: dict[str, Any]) -> str | None:
     return None
 
 
+@_schema(additionalProperties={"type": "integer", "minimum": 0})
 def _channel_table(value: dict[str, Any]) -> str | None:
     for name, channel in value.items():
         if isinstance(channel, bool) or not isinstance(channel, int) or channel < 0:
@@ -401,6 +478,7 @@ def _channel_table(value: dict[str, Any]) -> str | None:
     return None
 
 
+@_schema(additionalProperties={"type": "number", "exclusiveMinimum": 0})
 def _positive_table(value: dict[str, Any]) -> str | None:
     for name, seconds in value.items():
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
@@ -408,19 +486,23 @@ def _positive_table(value: dict[str, Any]) -> str | None:
     return None
 
 
-def _hex(n: int) -> Callable[[str], str | None]:
+def _hex(n: int) -> _Check:
     def check(value: str) -> str | None:
         digits = value.lower().removeprefix("04") if len(value) == n + 2 else value.lower()
         if len(digits) == n and all(c in "0123456789abcdef" for c in digits):
             return None
         return f"must be {n} hex characters"
 
-    return check
+    return _Check(check, {"pattern": f"^(04)?[0-9a-fA-F]{{{n}}}$"})
 
 
 _ENVELOPE_FIELDS = ("OperatorID", "Data", "TimeStamp", "Seq", "Sig", "Ret", "Msg")
 
 
+@_schema(
+    propertyNames={"enum": list(_ENVELOPE_FIELDS)},
+    additionalProperties={"type": "string", "minLength": 1},
+)
 def _field_names(value: dict[str, Any]) -> str | None:
     for name, wire in value.items():
         if name not in _ENVELOPE_FIELDS:
@@ -430,6 +512,7 @@ def _field_names(value: dict[str, Any]) -> str | None:
     return None
 
 
+@_schema(additionalProperties={"type": "string", "pattern": "^[^/]*[^/\\s][^/]*$"})
 def _endpoint_names(value: dict[str, Any]) -> str | None:
     for name, wire in value.items():
         if not isinstance(wire, str) or not wire.strip() or "/" in wire:
@@ -450,6 +533,10 @@ _DUT = _Section(
         "firmware": _str(),
         "simulated": _Field((bool,), default=False),
         "faults": _Field((list,), default=(), items=str, convert=tuple),
+    },
+    rules={  # as _parse: faults only on a simulated DUT
+        "if": {"required": ["faults"], "properties": {"faults": {"minItems": 1}}},
+        "then": {"required": ["simulated"], "properties": {"simulated": {"const": True}}},
     },
 )
 
@@ -489,6 +576,55 @@ _INSTRUMENT = _Section(
     extras=True,
 )
 
+_VISA_BACKEND_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+#: pyvisa 1.11 renamed the ``ni`` backend ``ivi``; ``"@ni"`` no longer loads.
+_VISA_RENAMED = {"ni": "ivi"}
+
+
+@_schema(
+    allOf=[
+        {"pattern": r"\S"},
+        {"pattern": r"^([^@]*|.*@[A-Za-z0-9_]+)$"},
+        {"not": {"pattern": "@ni$"}},
+    ]
+)
+def _visa_library(value: str) -> str | None:
+    """``[PATH][@BACKEND]`` as pyvisa's ``open_visa_library`` splits it (at the last ``@``)."""
+    if not value.strip():
+        return "must not be empty (the default is '@py', pyvisa-py)"
+    _, at, backend = value.rpartition("@")
+    if not at:
+        return None  # a VISA library's path: pyvisa opens it with the ivi backend
+    if backend in _VISA_RENAMED:
+        return f"backend '@{backend}' is now '@{_VISA_RENAMED[backend]}' (pyvisa >= 1.11)"
+    if not backend or not set(backend.lower()) <= _VISA_BACKEND_CHARS:
+        return (
+            f"must be '@py', '@ivi', '@sim', a VISA library's path or PATH@BACKEND, got {value!r}"
+        )
+    return None
+
+
+_RACK = _Section(
+    RackConfig,
+    {
+        "visa_library": _str(
+            default=DEFAULT_VISA_LIBRARY,
+            check=_visa_library,
+            doc="the VISA library every VISA instrument is opened with: '@py' (pyvisa-py), "
+            "'@ivi' (NI-VISA, Keysight IO Libraries), a library's path, PATH@BACKEND, '@sim'",
+        )
+    },
+)
+
+#: ``[ocpp.operator]``: one command line per known action (bench.ocpp.operator).
+_OPERATOR_TABLE = _Check(
+    check_operator_table,
+    {
+        "properties": {name: {"type": "string", "pattern": r"\S"} for name in OPERATOR_ACTIONS},
+        "additionalProperties": False,
+    },
+)
+
 _OCPP = _Section(
     OcppConfig,
     {
@@ -509,7 +645,7 @@ _OCPP = _Section(
             check=_positive_table,
             convert=lambda d: {k: float(v) for k, v in d.items()},
         ),
-        "operator": _Field((dict,), default={}, check=check_operator_table),
+        "operator": _Field((dict,), default={}, check=_OPERATOR_TABLE),
     },
 )
 
@@ -551,6 +687,7 @@ _GBT27930 = _Section(
 )
 
 
+@_schema(exclusiveMinimum=0)
 def _positive_number(value: float) -> str | None:
     return None if value > 0 else f"must be positive, got {value}"
 
@@ -576,6 +713,9 @@ _REPORT = _Section(
         "signing_key": _str(default=None, check=_non_empty, path=True),
         "language": _str(default="en", choices=("en", "zh-CN")),
         "signature": _str(default="ed25519", choices=("ed25519", "sm2")),
+        "pdf_signing_key": _str(default=None, check=_non_empty, path=True),
+        "pdf_certificate": _str(default=None, check=_non_empty, path=True),
+        "pdf_chain": _str(default=None, check=_non_empty, path=True),
         "decision_rule": _str(default="guarded", choices=("guarded", "simple")),
     },
 )
@@ -591,6 +731,106 @@ _SECTIONS: dict[str, _Section] = {
     "report": _REPORT,
 }
 _REQUIRED_SECTIONS = ("dut",)
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+SCHEMA_FILE = "data/profile.schema.json"
+JSON_SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"  # what taplo and VS Code read
+_JSON_TYPES = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+    list: {"type": "array"},
+    dict: {"type": "object"},
+    datetime.date: {"type": "string", "format": "date"},  # a TOML local date, as editors see it
+}
+
+
+def profile_schema() -> dict[str, Any]:
+    """The profile's JSON Schema (draft-07), built from the tables the loader checks with.
+
+    It accepts what the loader accepts as nearly as JSON Schema can say it; the loader
+    has the last word where it cannot (a near miss of a key in ``[can]`` or an
+    instrument's table, which the loader refuses but the schema lets through as a
+    python-can or driver option).
+    """
+    properties: dict[str, Any] = {name: _section_schema(spec) for name, spec in _SECTIONS.items()}
+    instruments = _section_schema(_RACK)
+    instruments["description"] = (
+        "One table per instrument ([instruments.NAME]) and, beside them, the rack's settings "
+        "(visa_library)."
+    )
+    instruments["additionalProperties"] = {"$ref": "#/definitions/instrument"}
+    properties["instruments"] = instruments
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "vgi-bench profile",
+        "description": "Which DUT is tested and how the bench reaches it (README: Profiles). "
+        "Generated by `vgi-bench schema` from the tables in bench/profile.py.",
+        "type": "object",
+        "properties": dict(sorted(properties.items())),
+        "required": list(_REQUIRED_SECTIONS),
+        "additionalProperties": False,
+        "definitions": {"instrument": _section_schema(_INSTRUMENT)},
+    }
+
+
+def profile_schema_text() -> str:
+    """:func:`profile_schema` as the shipped file holds it (``vgi-bench schema`` prints it)."""
+    return json.dumps(profile_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def shipped_schema_path() -> Path:
+    """Where the installed package keeps its copy (``bench/data/profile.schema.json``)."""
+    return Path(str(resources.files("bench").joinpath(SCHEMA_FILE)))
+
+
+def _doc(cls: type) -> str:
+    """The first paragraph of a class's docstring, on one line."""
+    first = (cls.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(first.replace("``", "").split())
+
+
+def _section_schema(spec: _Section) -> dict[str, Any]:
+    required = [name for name, f in spec.fields.items() if f.default is _REQUIRED]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": _doc(spec.cls),
+        "properties": {name: _field_schema(f) for name, f in spec.fields.items()},
+        "additionalProperties": spec.extras,  # extras: python-can's or a driver's options
+    }
+    if required:
+        schema["required"] = required
+    schema.update(copy.deepcopy(dict(spec.rules)))
+    return schema
+
+
+def _field_schema(spec: _Field) -> dict[str, Any]:
+    kinds = [_JSON_TYPES[t] for t in spec.types]
+    if len(kinds) == 1:
+        schema: dict[str, Any] = dict(kinds[0])
+    elif all(set(k) == {"type"} for k in kinds):
+        schema = {"type": [k["type"] for k in kinds]}
+    else:
+        schema = {"anyOf": kinds}
+    notes = [spec.doc] if spec.doc else []
+    if spec.path:
+        notes.append("a file path; relative to the profile's directory")
+    if notes:
+        schema["description"] = "; ".join(notes)
+    if spec.items is not None:
+        schema["items"] = dict(_JSON_TYPES[spec.items])
+    if spec.choices is not None:
+        schema["enum"] = list(spec.choices)
+    if spec.bounds is not None:
+        schema["minimum"], schema["maximum"] = spec.bounds
+    if spec.check is not None:
+        schema.update(copy.deepcopy(dict(getattr(spec.check, "schema", {}))))
+    if spec.default is not _REQUIRED and spec.default is not None:
+        schema["default"] = _jsonable(spec.default)
+    return schema
 
 
 # --------------------------------------------------------------------------- parsing
@@ -687,14 +927,35 @@ def _parse(data: Mapping[str, Any], base_dir: Path | None) -> dict[str, Any]:
     instruments = data.get("instruments", {})
     if not isinstance(instruments, dict):
         raise _Invalid(f"'instruments' must be a table, got {type(instruments).__name__}")
+    settings = {k: v for k, v in instruments.items() if _is_rack_key(k, v)}
+    built["rack"] = _section("instruments", _RACK, settings, base_dir)
     built["instruments"] = {
         name: _section(f"instruments.{name}", _INSTRUMENT, table, base_dir)
         for name, table in instruments.items()
+        if name not in settings
     }
     faults = built["dut"].faults
     if faults and not built["dut"].simulated:
         raise _Invalid("'dut.faults' needs 'dut.simulated = true'")
     return built
+
+
+def _is_rack_key(key: str, value: Any) -> bool:
+    """A key of ``[instruments]`` that is a rack setting, not an instrument's table.
+
+    A table is an instrument unless it is named like a setting (then the setting's type
+    check refuses it); a non-table that is neither a setting nor a near miss of one is an
+    instrument written wrong.
+    """
+    if key in _RACK.fields:
+        return True
+    if isinstance(value, dict):
+        return False
+    if not _hint(key, _RACK.fields):
+        raise _Invalid(
+            f"'instruments.{key}' must be a table (an instrument), got {type(value).__name__}"
+        )
+    return True  # a misspelt setting: _section names the key it looks like
 
 
 def _one_line(text: str) -> str:

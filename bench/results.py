@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import bench
+from bench.version import UNKNOWN, checkout_commit, package_version
 
 VERDICTS = ("passed", "failed", "error", "skipped")
 
@@ -101,23 +100,9 @@ def totals(cases: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def bench_identity() -> dict[str, str]:
-    """Version and git commit of the bench itself, printed on every report."""
-    return {"version": bench.__version__, "git": _git_describe()}
-
-
-def _git_describe() -> str:
-    repo = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "describe", "--always", "--dirty", "--tags"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
+    """Version and git commit of the bench itself (as ``vgi-bench --version``), printed on
+    every report; ``git`` is "unknown" for an installed package (no checkout)."""
+    return {"version": package_version(), "git": checkout_commit() or UNKNOWN}
 
 
 def build_summary(

@@ -24,6 +24,11 @@ class Suite:
     def path(self) -> Path:
         return Path(str(resources.files(self.package)))
 
+    def root(self) -> Path:
+        """The directory holding the suite's top-level package (node ids are relative to
+        it): the repository root in a checkout, ``site-packages`` when installed."""
+        return Path(str(resources.files(self.package.split(".")[0]))).parent
+
 
 BUILTIN_SUITES: tuple[Suite, ...] = (
     Suite(
@@ -99,10 +104,35 @@ BUILTIN_SUITES: tuple[Suite, ...] = (
 )
 
 
+#: The name that selects every suite (``vgi-bench run --suite all``).
+ALL_SUITES = "all"
+
+
+class SuiteError(ValueError):
+    """An unknown suite name; ``str(err)`` is one line listing the known ones."""
+
+
+def select_suites(names: list[str]) -> list[Suite]:
+    """The suites called ``names`` in the order given, once each; ``all`` is every suite
+    in registry order (the built-in ones first)."""
+    suites = all_suites()
+    chosen: dict[str, Suite] = {}
+    for name in names:
+        if name == ALL_SUITES:
+            chosen.update((n, s) for n, s in suites.items() if n not in chosen)
+        elif name in suites:
+            chosen.setdefault(name, suites[name])
+        else:
+            known = ", ".join([ALL_SUITES, *sorted(suites)])
+            raise SuiteError(f"unknown suite {name!r} (known: {known})")
+    return list(chosen.values())
+
+
 def all_suites() -> dict[str, Suite]:
     suites = {s.name: s for s in BUILTIN_SUITES}
     for ep in metadata.entry_points(group="vgi_bench.suites"):
-        suites.setdefault(ep.name, Suite(ep.name, ep.value, "?", "?", ep.name))
+        if ep.name != ALL_SUITES:  # the name is taken by "every suite"
+            suites.setdefault(ep.name, Suite(ep.name, ep.value, "?", "?", ep.name))
     return suites
 
 

@@ -4,6 +4,10 @@ Every timing figure the bench reports is a difference of frame timestamps taken 
 bus (adapter or kernel), never a reading of the host clock around a ``sleep``. A timing
 verdict is judged with the uncertainty of that clock (:class:`TimeJudge`, from
 ``bench/clocks.py``) by the run's decision rule (``bench/decision.py``).
+
+Plain Python (``math.fsum``, ``sorted``), not numpy: a series is a few thousand gaps at
+most (a million-frame ``check`` splits into one series per message), which the standard
+library sorts and sums in milliseconds, and the core install stays free of numpy.
 """
 
 from __future__ import annotations
@@ -11,9 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from typing import overload
-
-import numpy as np
 
 from bench.clocks import Clock, socket_clock
 from bench.decision import Judged, Rule, combine, judge
@@ -54,22 +57,36 @@ def period_stats(
     """
     if len(timestamps) < 2:
         return None
-    gaps = np.diff(np.asarray(timestamps, dtype=float)) * 1000.0
-    if segments is not None:
-        labels = np.asarray(segments)
-        gaps = gaps[labels[1:] == labels[:-1]]
-        if gaps.size == 0:
+    if segments is None:
+        gaps = [(b - a) * 1000.0 for a, b in pairwise(timestamps)]
+    else:
+        runs = zip(pairwise(timestamps), pairwise(segments), strict=False)
+        gaps = [(b - a) * 1000.0 for (a, b), (sa, sb) in runs if sa == sb]
+        if not gaps:
             return None
+    ordered = sorted(gaps)
+    mean = math.fsum(gaps) / len(gaps)
     return PeriodStats(
-        count=int(gaps.size) + 1,
+        count=len(gaps) + 1,
         nominal_ms=None if nominal_s is None else nominal_s * 1000.0,
-        mean_ms=float(gaps.mean()),
-        min_ms=float(gaps.min()),
-        max_ms=float(gaps.max()),
-        p50_ms=float(np.percentile(gaps, 50)),
-        p99_ms=float(np.percentile(gaps, 99)),
-        jitter_ms=float(gaps.std()),
+        mean_ms=mean,
+        min_ms=ordered[0],
+        max_ms=ordered[-1],
+        p50_ms=percentile(ordered, 50),
+        p99_ms=percentile(ordered, 99),
+        jitter_ms=math.sqrt(math.fsum([(g - mean) * (g - mean) for g in gaps]) / len(gaps)),
     )
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile of sorted values, interpolated linearly between the two
+    nearest ranks (numpy's default "linear" method, Hyndman & Fan type 7)."""
+    if not ordered:
+        raise ValueError("percentile of no values")
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass(frozen=True)
@@ -92,12 +109,12 @@ class Latency:
 
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
     """p50/p99/max of a latency sample, for benchmarks."""
-    arr = np.asarray(samples_ms, dtype=float)
+    ordered = sorted(float(v) for v in samples_ms)
     return {
-        "count": len(arr),
-        "p50_ms": float(np.percentile(arr, 50)),
-        "p99_ms": float(np.percentile(arr, 99)),
-        "max_ms": float(arr.max()),
+        "count": len(ordered),
+        "p50_ms": percentile(ordered, 50),
+        "p99_ms": percentile(ordered, 99),
+        "max_ms": ordered[-1],
     }
 
 

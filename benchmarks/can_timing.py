@@ -15,12 +15,12 @@ the kernel's broadcast manager instead, which this benchmark cannot reach.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 import uuid
 
 import can
-import numpy as np
 
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
 from bench.can.node import REALTIME_SWITCH_INTERVAL_S, CanNode
@@ -192,8 +192,8 @@ def bench_periodic(seconds: float) -> dict[float, list[float]]:
     monitor.shutdown()
     result = {}
     for period, pgn in periods.items():
-        gaps = np.diff(stamps[pgn][1:])  # skip the start-up frame
-        result[period] = list(np.abs(gaps - period) * 1000)
+        kept = stamps[pgn][1:]  # skip the start-up frame
+        result[period] = [abs(b - a - period) * 1000 for a, b in itertools.pairwise(kept)]
     return result
 
 
@@ -207,7 +207,7 @@ def bench_sleep_floor(seconds: float) -> list[float]:
         if delay > 0:
             time.sleep(delay)
         stamps.append(time.perf_counter())
-    return list(np.abs(np.diff(stamps) - 0.01) * 1000)
+    return [abs(b - a - 0.01) * 1000 for a, b in itertools.pairwise(stamps)]
 
 
 def main() -> None:

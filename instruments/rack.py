@@ -2,7 +2,10 @@
 locked links, and simulators started for any instrument whose resource is ``sim``.
 
 One pyvisa ResourceManager is shared (several are not independent, pyvisa #742) and each
-resource is opened once, so one lock guards it. :meth:`InstrumentRack.safe_state` turns
+resource is opened once, so one lock guards it. Which VISA implementation it loads is the
+profile's ``[instruments] visa_library`` (pyvisa-py ``"@py"`` by default, NI-VISA or
+Keysight's ``"@ivi"``, ...); one that cannot load is an :class:`InstrumentError` naming
+what to install, before any instrument is touched. :meth:`InstrumentRack.safe_state` turns
 every output off and opens every relay; :func:`safe_outputs` makes sure it runs on any
 error, Ctrl-C or SIGTERM.
 """
@@ -17,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.profile import InstrumentConfig
+from bench.profile import DEFAULT_VISA_LIBRARY, InstrumentConfig
 from instruments.analyzer import PowerAnalyzer
 from instruments.calibration import Calibration
 from instruments.command_map import CommandMap, get_model
@@ -33,6 +36,13 @@ log = logging.getLogger(__name__)
 
 SIM_RESOURCE = "sim"
 
+#: What a VISA library needs when it does not load, by pyvisa backend name.
+_VISA_INSTALL_HINTS = {
+    "py": "pyvisa-py is a dependency of vgi-bench: pip install pyvisa-py",
+    "ivi": "install NI-VISA or Keysight IO Libraries Suite, or give the library's path",
+    "sim": "pip install pyvisa-sim",
+}
+
 
 @dataclass
 class InstrumentRack:
@@ -40,7 +50,7 @@ class InstrumentRack:
 
     configs: Mapping[str, InstrumentConfig]
     plant: PowerStagePlant | None = None  # needed when any resource is "sim"
-    visa_library: str = "@py"
+    visa_library: str = DEFAULT_VISA_LIBRARY
     supplies: dict[str, DcSupply] = field(default_factory=dict)
     analyzers: dict[str, PowerAnalyzer] = field(default_factory=dict)
     relays: dict[str, RelayBoard] = field(default_factory=dict)
@@ -99,9 +109,7 @@ class InstrumentRack:
                 link.get("write_termination", "\n"),
             )  # fmt: skip
         if self._rm is None:
-            import pyvisa
-
-            self._rm = pyvisa.ResourceManager(self.visa_library)
+            self._rm = open_resource_manager(self.visa_library)
         try:
             return self._rm.open_resource(
                 resource,
@@ -152,6 +160,22 @@ class InstrumentRack:
         for server in self._servers:
             server.stop()
         self._servers.clear()
+
+
+def open_resource_manager(visa_library: str) -> Any:
+    """``pyvisa.ResourceManager(visa_library)``, or an InstrumentError saying what to install."""
+    import pyvisa
+
+    try:
+        return pyvisa.ResourceManager(visa_library)
+    except (ValueError, OSError, ImportError) as exc:  # no such backend / library not found
+        _, at, backend = visa_library.rpartition("@")
+        hint = _VISA_INSTALL_HINTS.get(backend if at else "ivi")
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InstrumentError(
+            f"VISA library {visa_library!r} ([instruments] visa_library) does not load: "
+            f"{reason}" + (f" ({hint})" if hint else "")
+        ) from exc
 
 
 #: Relay channel names the simulated board wires to the plant: the E-stop input, and

@@ -1,9 +1,10 @@
 """``report.pdf``: the HTML report printed by WeasyPrint, with its print styles.
 
-Why a separate module: WeasyPrint needs system libraries (pango) and a font that has
-Chinese (``make sysdeps`` installs both on Debian). Importing it lazily here keeps the
-rest of the bench working where they are missing; ``reports.build`` then logs why there
-is no PDF and keeps report.html.
+Why a separate module: WeasyPrint comes with the ``report`` extra (``pip install
+'vgi-bench[report]'``) and needs system libraries (pango) and a font that has Chinese
+(``make sysdeps`` installs both on Debian). Importing it lazily here keeps the rest of
+the bench working where any is missing; ``reports.build`` then logs the one-line reason
+(:class:`bench.extras.MissingExtra` names the extra) and keeps report.html.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bench.extras import require
 from reports.html import render_report
 
 __all__ = ["PDF_NAME", "render_pdf", "write_pdf"]
@@ -28,7 +30,7 @@ def render_pdf(
     base_dir: Path | None = None,
 ) -> bytes:
     """The PDF bytes of the report of one run's summary."""
-    import weasyprint  # here, not at the top: optional at run time (system pango)
+    weasyprint = require("weasyprint", extra="report", what="report.pdf")
 
     for name in ("weasyprint", "fontTools"):  # font subsetting chatter, not our news
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -21,7 +21,13 @@ SM2 key file holds the private key as 64 hex characters; a published SM2 public 
 128 hex characters (x || y, ``04`` prefix allowed). The bench's own SM2 key lives
 beside its Ed25519 one (``bench-sm2.key``).
 
-Hand-written here (no library does it): the manifest and its canonical JSON form.
+Beside ``report.sig``, for checking a run with standard tools (:mod:`reports.checksums`):
+``SHA256SUMS`` (``sha256sum -c``), ``SHA256SUMS.sig`` — a detached signature of it by
+the same key, raw Ed25519 or DER SM2, that ``openssl pkeyutl -verify`` checks — and the
+key as a PEM SubjectPublicKeyInfo in ``SHA256SUMS.pub.pem``.
+
+Hand-written here (no library does it): the manifest and its canonical JSON form, and
+the DER of an SM2 public key (``cryptography`` has no SM2 curve; five fixed ASN.1 items).
 """
 
 from __future__ import annotations
@@ -42,6 +48,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from bench import sm2
+from reports.checksums import (
+    SUMS_KEY_NAME,
+    SUMS_NAME,
+    SUMS_SIG_NAME,
+    SumsCheck,
+    check_sums,
+    sums_text,
+)
 
 __all__ = [
     "ALGORITHMS",
@@ -53,12 +67,14 @@ __all__ = [
     "SigningKey",
     "Verification",
     "bench_key_path",
+    "create_private_file",
     "fingerprint",
     "load_public_key",
     "load_signer",
     "manifest",
     "sign_run",
     "verify_run",
+    "write_checksums",
 ]
 
 SIG_NAME = "report.sig"
@@ -112,6 +128,7 @@ class Verification:
     added: list[str] = field(default_factory=list)
     key_mismatch: bool = False
     signed: dict[str, Any] = field(default_factory=dict)
+    checksums: SumsCheck | None = None  # None: the run has no SHA256SUMS
 
     @property
     def ok(self) -> bool:
@@ -119,6 +136,7 @@ class Verification:
             self.signature_valid
             and not (self.altered or self.missing or self.added)
             and not self.key_mismatch
+            and (self.checksums is None or self.checksums.ok)
         )
 
 
@@ -139,6 +157,30 @@ class PublicKey:
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         return _VERIFIERS[self.algorithm](self.raw, signature, message)
+
+    def pem(self) -> bytes:
+        """The key as a PEM SubjectPublicKeyInfo, as ``openssl pkey -pubout`` writes it."""
+        if self.algorithm == "sm2":
+            body = base64.encodebytes(_sm2_spki(self.raw)).decode().replace("\n", "")
+            lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+            text = "\n".join(["-----BEGIN PUBLIC KEY-----", *lines, "-----END PUBLIC KEY-----"])
+            return (text + "\n").encode()
+        return Ed25519PublicKey.from_public_bytes(self.raw).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def detached(self, signature: bytes) -> bytes:
+        """A signature as ``openssl pkeyutl`` reads it: Ed25519 raw, SM2 DER."""
+        return sm2.to_der(signature) if self.algorithm == "sm2" else signature
+
+    def verify_detached(self, detached: bytes, message: bytes) -> bool:
+        """:meth:`verify` of a signature in :meth:`detached` form; never raises."""
+        if self.algorithm == "sm2":
+            try:
+                detached = sm2.from_der(detached)
+            except ValueError:
+                return False
+        return self.verify(detached, message)
 
 
 @dataclass(frozen=True)
@@ -165,6 +207,36 @@ _VERIFIERS: dict[str, Callable[[bytes, bytes, bytes], bool]] = {
     "ed25519": _verify_ed25519,
     "sm2": _verify_sm2,
 }
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    """One DER TLV (definite length)."""
+    size = len(body)
+    if size < 0x80:
+        return bytes([tag, size]) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + body
+
+
+def _oid(dotted: str) -> bytes:
+    first, second, *rest = (int(arc) for arc in dotted.split("."))
+    body = bytearray([40 * first + second])
+    for arc in rest:
+        chunk = [arc & 0x7F]
+        while arc := arc >> 7:
+            chunk.append(0x80 | (arc & 0x7F))
+        body += bytes(reversed(chunk))
+    return _der(0x06, bytes(body))
+
+
+_EC_PUBLIC_KEY = "1.2.840.10045.2.1"  # id-ecPublicKey (RFC 5480)
+_SM2_CURVE = "1.2.156.10197.1.301"  # sm2p256v1 (GM/T 0006), as OpenSSL 3 writes SM2 keys
+
+
+def _sm2_spki(raw: bytes) -> bytes:
+    """SubjectPublicKeyInfo {id-ecPublicKey, sm2p256v1} with the uncompressed point."""
+    algorithm = _der(0x30, _oid(_EC_PUBLIC_KEY) + _oid(_SM2_CURVE))
+    return _der(0x30, algorithm + _der(0x03, b"\x00\x04" + raw))
 
 
 def _ed25519_key(key: Ed25519PrivateKey) -> SigningKey:
@@ -232,13 +304,14 @@ def _new_key_bytes(algorithm: str) -> bytes:
     )
 
 
-def _create_bench_key(path: Path, algorithm: str = ALGORITHM) -> None:
-    """Write a new key atomically; if another process won the race, keep its key."""
+def create_private_file(path: Path, data: bytes) -> None:
+    """Write a new key file (mode 0600) atomically; if another process won the race to
+    make it, keep that one, so every user of the key agrees on it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bench-key.")
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, _new_key_bytes(algorithm))
+        os.write(fd, data)
         os.fsync(fd)
         os.close(fd)
         try:
@@ -262,7 +335,7 @@ def load_signer(
     path = bench_key_path(algorithm)
     if not path.exists():
         try:
-            _create_bench_key(path, algorithm)
+            create_private_file(path, _new_key_bytes(algorithm))
         except OSError as exc:  # read-only home, ...: the run keeps its reports unsigned
             raise SignatureError(f"bench key {path}: {exc.strerror or exc}") from None
     return Signer(_read_private_key(path, algorithm), "bench", path, lab, operator)
@@ -314,6 +387,33 @@ def manifest(run_dir: Path) -> dict[str, str]:
             if name != SIG_NAME:
                 files[name] = _sha256(path)
     return files
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def write_checksums(run_dir: Path, signer: Signer | None) -> list[Path]:
+    """Write ``SHA256SUMS`` over every file now in ``run_dir`` and, with a signer, its
+    detached signature and the signer's public key; return the paths written.
+
+    Without a signer (its key could not be loaded) the sums are still written, and a
+    signature or key left by an earlier build is removed: it would not match them."""
+    run_dir = Path(run_dir)
+    sums = sums_text(manifest(run_dir)).encode("utf-8")
+    written = [run_dir / SUMS_NAME]
+    _write_atomic(written[0], sums)
+    sig_path, key_path = run_dir / SUMS_SIG_NAME, run_dir / SUMS_KEY_NAME
+    if signer is None:
+        sig_path.unlink(missing_ok=True)
+        key_path.unlink(missing_ok=True)
+        return written
+    public = signer.key.public
+    _write_atomic(sig_path, public.detached(signer.key.sign(sums)))
+    _write_atomic(key_path, public.pem())
+    return [*written, sig_path, key_path]
 
 
 def _canonical(payload: dict[str, Any]) -> bytes:
@@ -391,4 +491,19 @@ def verify_run(sig_path: Path, expected_key: PublicKey | None = None) -> Verific
     )
     if expected_key is not None:
         result.key_mismatch = public is None or public != expected_key
+    result.checksums = check_sums(
+        sig_path.parent,
+        present,
+        public.verify_detached if public is not None else None,
+        _public_pem(public),
+    )
     return result
+
+
+def _public_pem(public: PublicKey | None) -> bytes | None:
+    if public is None:
+        return None
+    try:
+        return public.pem()
+    except ValueError:  # not a valid key of its algorithm: its signature failed already
+        return None

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,8 +240,13 @@ def test_run_writes_summary_per_contract(passed_run: Run) -> None:
 
 def test_run_writes_junit_allure_report_and_capture(passed_run: Run) -> None:
     out = passed_run.out
-    junit = (out / "junit.xml").read_text(encoding="utf-8")
-    assert "test_dp1001_chm" in junit
+    (suite,) = ET.parse(out / "junit.xml").getroot().findall("testsuite")
+    assert suite.get("name") == SUITE
+    (case,) = suite.findall("testcase")
+    assert (case.get("classname"), case.get("name")) == (SUITE, "DP.1001 CHM transmission")
+    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert properties["clause"] == "GB/T 34658-2017 §7.5.1; GB/T 27930-2015 CHM (PGN 0x2600)"
+    assert properties["case_id"] == "DP.1001"
     allure = out / "allure-results"
     assert allure.is_dir()
     assert any(allure.iterdir())
@@ -338,17 +344,13 @@ def test_dbc_export_loads_in_cantools(tmp_path: Path) -> None:
 def test_allure_has_clause_labels_and_measurements(passed_run: Run) -> None:
     results = passed_run.out / "allure-results"
     (result,) = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    assert result["name"] == "DP.1001 CHM transmission"
     labels = {(label["name"], label["value"]) for label in result["labels"]}
     assert ("clause_ref", "GB/T 34658-2017 §7.5.1") in labels
     assert ("feature", "GB/T 34658-2017 §7.5.1") in labels
     assert {"type": "tms", "url": "DP.1001", "name": "DP.1001"} in result["links"]
-    attachments = [
-        attachment
-        for path in results.glob("*-container.json")
-        for after in json.loads(path.read_text()).get("afters", [])
-        for attachment in after.get("attachments", [])
-    ]
-    (measured,) = [a for a in attachments if a["name"] == "DP.1001 measurements"]
+    # In the test body, not under a fixture's tear down.
+    (measured,) = [a for a in result["attachments"] if a["name"] == "DP.1001 measurements"]
     assert "CHM.period" in json.loads((results / measured["source"]).read_text())
 
 

@@ -18,7 +18,7 @@ from bench.can.capture import Capture
 from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
 from bench.cases import CaseFailure, Measurements
 from bench.clocks import Clock, can_clock, socket_clock
-from bench.decision import Decision, Rule, judge, require
+from bench.decision import Decision, Rule, judge, require_pass
 from bench.gbt27930.checks import check_period, check_timeout_report, expect_message
 from bench.gbt27930.messages import MessageTable
 from bench.gbt27930.timeouts import timing_2015
@@ -99,15 +99,15 @@ def test_judged_figure_keys_are_the_same_for_every_figure() -> None:
 
 def test_require_fails_a_figure_not_proven_saying_so() -> None:
     with pytest.raises(CaseFailure) as info:
-        require(judge(199.99, uncertainty=0.05, limit=200.0, unit="ms"), "CTS within 0.2 s",
+        require_pass(judge(199.99, uncertainty=0.05, limit=200.0, unit="ms"), "CTS within 0.2 s",
                 "CTS from 0x56")  # fmt: skip
     text = str(info.value)
     assert text.startswith("expected CTS within 0.2 s; saw CTS from 0x56: 199.99 ms ± 0.05 ms")
     assert text.endswith(": not proven (inside the guard band: a limit lies within ±U; "
                          "guarded acceptance, w = U (ILAC-G8))")  # fmt: skip
     with pytest.raises(CaseFailure, match="against <= 200 ms: fail"):
-        require(judge(250.0, uncertainty=0.05, limit=200.0, unit="ms"), "CTS within 0.2 s")
-    assert require(judge(1.0, uncertainty=0.05, limit=200.0), "x").passed
+        require_pass(judge(250.0, uncertainty=0.05, limit=200.0, unit="ms"), "CTS within 0.2 s")
+    assert require_pass(judge(1.0, uncertainty=0.05, limit=200.0), "x").passed
 
 
 def test_calibration_decide_keeps_its_behaviour_and_takes_the_rule() -> None:

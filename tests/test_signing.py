@@ -68,12 +68,16 @@ def test_signed_run_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "junit.xml",
         "allure-results/x-result.json",
         "report.html",
+        "SHA256SUMS",  # and its signature and key: report.sig covers them
+        "SHA256SUMS.sig",
+        "SHA256SUMS.pub.pem",
     }
     assert doc["signer"]["self_signed"] is True
     for target in (run, run / SIG_NAME, run / "report.html"):
         assert main(["verify", str(target)]) == 0
     out = capsys.readouterr().out
-    assert "OK: 6 files" in out and "self-signed by bench key" in out
+    assert "OK: 9 files" in out and "self-signed by bench key" in out
+    assert "SHA256SUMS: OK: 6 files, signature OK" in out
     html = (run / "report.html").read_text()
     assert "self-signed by bench key" in html and doc["fingerprint"] in html
 

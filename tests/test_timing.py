@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.timing import Latency, PeriodStats, percentiles, period_stats
+from bench.timing import Latency, PeriodStats, percentile, percentiles, period_stats
 
 
 @pytest.mark.parametrize("stamps", [[], [12.5]])
@@ -108,3 +108,30 @@ def test_percentiles() -> None:
     assert p["max_ms"] == 100.0
     single = percentiles([3.0])
     assert single == {"count": 1, "p50_ms": 3.0, "p99_ms": 3.0, "max_ms": 3.0}
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    # numpy.percentile's default ("linear", Hyndman & Fan type 7), without numpy
+    ordered = [1.0, 2.0, 3.0, 4.0]
+    assert percentile(ordered, 0) == 1.0
+    assert percentile(ordered, 25) == pytest.approx(1.75)
+    assert percentile(ordered, 50) == pytest.approx(2.5)
+    assert percentile(ordered, 99) == pytest.approx(3.97)
+    assert percentile(ordered, 100) == 4.0
+    assert percentile([7.0], 99) == 7.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_timing_needs_no_numpy() -> None:
+    """The core install has no numpy: bench.timing must import and work without it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "from bench.timing import period_stats\n"
+        "s = period_stats([0.0, 0.1, 0.2, 0.31], 0.1)\n"
+        "assert s is not None and s.count == 4, s\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

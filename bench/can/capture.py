@@ -235,7 +235,7 @@ def _matches(
 def _tp_name(frame: Frame) -> str:
     if frame.pgn == TP_DT_PGN:
         return "TP.DT"
-    control = frame.data[0] if frame.data else None
-    return {0x10: "TP.RTS", 0x11: "TP.CTS", 0x13: "TP.EoMA", 0x20: "TP.BAM", 0xFF: "TP.Abort"}.get(
-        control, "TP.CM"
-    )
+    if not frame.data:
+        return "TP.CM"
+    names = {0x10: "TP.RTS", 0x11: "TP.CTS", 0x13: "TP.EoMA", 0x20: "TP.BAM", 0xFF: "TP.Abort"}
+    return names.get(frame.data[0], "TP.CM")

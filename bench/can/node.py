@@ -279,7 +279,7 @@ class CanNode:
             and current.period_s == period_s
         ):
             current.frame = frame
-            current.task.modify_data(frame.to_can())  # type: ignore[union-attr]
+            current.task.modify_data(frame.to_can())  # type: ignore[attr-defined]  # ModifiableCyclicTaskABC
             return
         self.stop_periodic(name)
         task = self.bus.send_periodic(frame.to_can(), period_s, store_task=False)

@@ -131,7 +131,7 @@ class ChargerRole(ScriptedRole[ChargerPhase]):
     def _bad_cts(self, rts: Frame) -> None:
         """Answer an RTS with a CTS whose next-sequence number the transfer does not have."""
         cm = parse_cm(rts.data)
-        if cm is None:
+        if cm is None or cm.packets is None:  # not an RTS: nothing to answer
             return
         data = encode_cts(cm.packets, self.script.cts_next_seq or 0, cm.pgn)
         self.send(Frame(7, TP_CM_PGN, self.address, rts.src, data))

@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.can.capture import Capture, Predicate, Record
 from bench.cases import Measurements, check, fail
-from bench.decision import require
+from bench.decision import require_pass
 from bench.gbt27930.timeouts import Timeout, Tolerance
 from bench.timing import PeriodStats, TimeJudge, period_stats
 
@@ -65,7 +65,8 @@ def expect_message(
     if measurements is not None and key:
         measurements.record(key, judged)
     window = f"within {within:g} s" if not_before is None else f"{not_before:g}...{within:g} s"
-    require(judged, f"{what} {window}", f"{rec.describe()} after {rec.timestamp - since:.3f} s")
+    seen = f"{rec.describe()} after {rec.timestamp - since:.3f} s"
+    require_pass(judged, f"{what} {window}", seen)
     return rec
 
 
@@ -122,7 +123,7 @@ def check_period(
         runs=len(set(segments)) if segments else 1,
     )  # fmt: skip
     measurements.record(f"{name}.period_mean", judged)
-    require(
+    require_pass(
         judged,
         f"{name} every {nominal_s * 1000:g} ms (mean within ±{tolerance.period_rel:.0%})",
         f"mean {stats.mean_ms:.1f} ms (min {stats.min_ms:.1f}, max {stats.max_ms:.1f}, "
@@ -203,7 +204,7 @@ def check_timeout_report(
     )
     after = rec.timestamp - earliest_start
     late = "(too late)" if rec.timestamp > upper else "(at the limit)"
-    require(
+    require_pass(
         judged, what,
         f"{report} after only {after:.3f} s (too early)" if rec.timestamp < lower + slack
         else f"{report} after {after:.3f} s {late}",
@@ -212,7 +213,7 @@ def check_timeout_report(
 
 
 def expect_first(
-    capture: Capture, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
+    capture: Capture, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: float
 ) -> Record:
     """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
 

@@ -420,11 +420,12 @@ class _PhaseTracker:
         if self._last_time is not None and t - self._last_time > QUIET_RESTART_S:
             self._restart("idle")
         self._last_time = t
-        phase = MESSAGE_PHASE.get(rec.name or "")
+        name = rec.name or ""
+        phase = MESSAGE_PHASE.get(name)
         if phase is None:
             return
-        if rec.name in SESSION_STARTS and _RANK[self.phase] > _RANK[phase]:
-            want = SESSION_STARTS[rec.name]
+        if name in SESSION_STARTS and _RANK[self.phase] > _RANK[phase]:
+            want = SESSION_STARTS[name]
             if want is None or rec.values.get(want[0]) == want[1]:
                 self._restart(phase)
                 return

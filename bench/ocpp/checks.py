@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.cases import Measurements, check, fail
-from bench.decision import require
+from bench.decision import require_pass
 from bench.ocpp.frames import Kind
 from bench.ocpp.log import RX, Entry, MessageLog
 from bench.ocpp.schema import describe
@@ -81,7 +81,7 @@ def expect_call(
     check_schema(entry, what)
     if timing is not None and entry.mono > started:
         judged = timing.interval(started, entry.mono, limit_s=within, from_host=True)
-        require(judged, f"{what or action} within {within:g} s", entry.frame.describe())
+        require_pass(judged, f"{what or action} within {within:g} s", entry.frame.describe())
     return entry
 
 
@@ -93,7 +93,7 @@ def judge_response(exchange: Exchange, timing: TimeJudge, measurements: Measurem
         return
     judged = timing.duration(exchange.latency_ms / 1000.0, limit_s=exchange.timeout_s)
     measurements.record(f"{exchange.action}.response_time", judged)
-    require(judged, f"an answer to {exchange.action} within {exchange.timeout_s:g} s",
+    require_pass(judged, f"an answer to {exchange.action} within {exchange.timeout_s:g} s",
             exchange.describe())  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from bench.ocpp.csms_handlers import HANDLERS, CsmsScript
 from bench.ocpp.log import MessageLog
@@ -26,9 +27,9 @@ from bench.ocpp.session import Exchange, OcppSession, RouteHandler, RpcPolicy
 from bench.ocpp.timeouts import Timeouts
 
 
-def subprotocol(version: str) -> str:
+def subprotocol(version: str) -> Subprotocol:
     """The websocket subprotocol of an OCPP version (``ocpp1.6``, ``ocpp2.0.1``)."""
-    return f"ocpp{version}"
+    return Subprotocol(f"ocpp{version}")
 
 
 @dataclass(frozen=True)

@@ -98,10 +98,11 @@ def _garbage(raw: str, reason: str, type_id: Any = None, unique_id: Any = None) 
 def parse_frame(raw: str | bytes) -> Frame:
     """Parse one websocket message; never raises (garbage comes back as ``Kind.GARBAGE``)."""
     if isinstance(raw, bytes):
+        binary = raw
         try:
-            raw = raw.decode("utf-8")
+            raw = binary.decode("utf-8")
         except UnicodeDecodeError:
-            return _garbage(raw.decode("utf-8", "replace"), "binary frame, not UTF-8")
+            return _garbage(binary.decode("utf-8", "replace"), "binary frame, not UTF-8")
         reason_prefix = "binary frame; "
     else:
         reason_prefix = ""

@@ -28,11 +28,13 @@ from bench.ocpp.timeouts import Timeouts
 from bench.timing import percentiles
 
 #: What each charge point sends, per version: boot, then the periodic requests.
-BOOT = {
+Plan = list[tuple[str, dict[str, Any]]]
+
+BOOT: dict[str, dict[str, Any]] = {
     "2.0.1": {"reason": "PowerUp", "chargingStation": {"model": "VGI-LOAD", "vendorName": "vgi"}},
     "1.6": {"chargePointVendor": "vgi", "chargePointModel": "VGI-LOAD"},
 }
-PERIODIC = {
+PERIODIC: dict[str, Plan] = {
     "2.0.1": [("Heartbeat", {}), ("Authorize", {"idToken": {"idToken": VALID_TOKEN,
                                                             "type": "ISO14443"}})],
     "1.6": [("Heartbeat", {}), ("Authorize", {"idTag": VALID_TOKEN})],
@@ -91,7 +93,7 @@ async def _charge_point(
     session = OcppSession(ws, version, MessageLog(), name=url.rsplit("/", 1)[-1], timeouts=timeouts)
     serving = asyncio.ensure_future(session.serve())
     try:
-        plan = [("BootNotification", BOOT[version])]
+        plan: Plan = [("BootNotification", BOOT[version])]
         while time.monotonic() < stop_at and not session.closed.is_set():
             for action, payload in plan:
                 exchange = await session.call(action, payload)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -101,12 +103,13 @@ def make_leaf(
     when ``ca`` is None (a certificate nobody trusts); ``expired``: its validity ended a
     day ago (signed by ``ca`` all the same)."""
     key = ec.generate_private_key(ec.SECP256R1())
+    signer: CertificateIssuerPrivateKeyTypes
     if ca is None:
         issuer, signer = _name(common_name), key
     else:
         ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
         issuer = ca_cert.subject
-        signer = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
+        signer = _issuer_key(ca)
     san = x509.SubjectAlternativeName(
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     )
@@ -152,6 +155,10 @@ def issuing_ca(
 
 
 _SPKI = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+_ISSUER_KEYS = (
+    rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, dsa.DSAPrivateKey,
+    ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey,
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------- CSRs (A02, A03)
@@ -190,10 +197,16 @@ def subject_attr(name: x509.Name, oid: x509.ObjectIdentifier = NameOID.COMMON_NA
     return str(attrs[0].value) if attrs else None
 
 
-def load_ca(ca: Issued) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
+def _issuer_key(ca: Issued) -> CertificateIssuerPrivateKeyTypes:
+    """``ca``'s private key; ValueError for a key type that cannot sign certificates."""
     key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
-    return cert, key  # type: ignore[return-value]
+    if not isinstance(key, _ISSUER_KEYS):
+        raise ValueError(f"{ca.key}: a {type(key).__name__} cannot sign certificates")
+    return key
+
+
+def load_ca(ca: Issued) -> tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes]:
+    return x509.load_pem_x509_certificate(ca.cert.read_bytes()), _issuer_key(ca)
 
 
 def sign_csr(
@@ -254,7 +267,9 @@ def chain_problem(
 
 # ---------------------------------------------------------------------- hash data (M03, M04)
 
-_HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512,
+}  # fmt: skip
 
 
 def _digest(algorithm: str, data: bytes) -> str:

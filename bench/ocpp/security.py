@@ -22,6 +22,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bench.profile import OcppConfig
 
@@ -53,7 +54,7 @@ class Security:
             ocpp.ca_cert, ocpp.cert, ocpp.key, ocpp.ca_key,
         )  # fmt: skip
 
-    def with_(self, **changes: object) -> Security:
+    def with_(self, **changes: Any) -> Security:
         return replace(self, **changes)
 
     def old_tls_only(self) -> Security:

@@ -35,7 +35,8 @@ class CryptoError(ValueError):
 class DataCipher(Protocol):
     """Encrypts the envelope's ``Data`` (JSON text -> Base64 text) and back."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def encrypt(self, plaintext: str) -> str: ...
 
@@ -45,7 +46,8 @@ class DataCipher(Protocol):
 class Signer(Protocol):
     """Signs the envelope's concatenated fields; the signature is upper-case hex."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def sign(self, message: str) -> str: ...
 

@@ -283,10 +283,12 @@ def _handler_class(service: EnvelopeService) -> type[BaseHTTPRequestHandler]:
             if body is not None and len(body) > service.policy.max_body_bytes:
                 body = None
             result = service.handle(endpoint, dict(self.headers), body)
-            raw = isinstance(result, bytes)
-            answer = result if raw else json.dumps(result, ensure_ascii=False).encode("utf-8")
-            self.send_response(500 if raw else 200)
-            kind = "text/html" if raw else "application/json; charset=utf-8"
+            if isinstance(result, bytes):  # a deliberately broken answer, sent as it is
+                answer, status, kind = result, 500, "text/html"
+            else:
+                answer = json.dumps(result, ensure_ascii=False).encode("utf-8")
+                status, kind = 200, "application/json; charset=utf-8"
+            self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()

@@ -1,17 +1,24 @@
 """PNG plots of a power case for the report: measured current against the BMS's demand
-and the charger's own CCS report, and voltage/power, over the case's time."""
+and the charger's own CCS report, and voltage/power, over the case's time.
+
+matplotlib comes with the ``report`` extra: without it :func:`plot_session` raises
+:class:`bench.extras.MissingExtra` and the rig keeps the samples (CSV) without a plot.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a bench PC or in CI
-import matplotlib.pyplot as plt
-
+from bench.extras import require
 from bench.power.sampler import Sample
+
+
+def _pyplot() -> Any:
+    matplotlib = require("matplotlib", extra="report", what="a power-stage plot")
+    matplotlib.use("Agg")  # no display on a bench PC or in CI
+    return require("matplotlib.pyplot", extra="report", what="a power-stage plot")
 
 
 def plot_session(
@@ -24,6 +31,7 @@ def plot_session(
     marks: Sequence[tuple[float, str]] = (),
 ) -> Path:
     """Current (measured, demanded, reported) above voltage and power, against time."""
+    plt = _pyplot()
     if t0 is None:
         t0 = samples[0].time if samples else 0.0
     t = [s.time - t0 for s in samples]

@@ -114,11 +114,11 @@ class SimulatedSupply(_Simulated):
                 unit = {"voltage": (state.voltage, "V"), "current": (-state.current, "A"),
                         "power": (-state.power_dc, "W")}[quantity]  # fmt: skip
                 return f"{unit[0]:.4f}{unit[1]}"
-        found = self._command(line)
-        if found is None:
+        command = self._command(line)
+        if command is None:
             self._unknown(line)
             return None
-        name, match = found
+        name, match = command
         return self._run(name, match)
 
     def _apply(self, setpoint: str, value: float) -> None:

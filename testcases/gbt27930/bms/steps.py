@@ -34,7 +34,7 @@ def reach(rig: BmsRig, phase: ChargerPhase, within: float, what: str) -> float:
 
 
 def first(
-    rig: BmsRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
+    rig: BmsRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: float
 ) -> Record:
     """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
     return expect_first(rig.capture, name, src, since=since, wait=wait, **values)

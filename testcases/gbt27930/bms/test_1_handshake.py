@@ -7,7 +7,7 @@ onto the BMS-side rules of GB/T 27930-2015 and J1939-21 as the reference gives t
 
 from __future__ import annotations
 
-from bench.cases import Measurements, case, check, fail
+from bench.cases import Measurements, case, check, fail, require
 from bench.gbt27930.charger_role import ChargerPhase, ChargerScript
 from bench.gbt27930.checks import check_decoded, check_lengths
 from bench.timing import Latency
@@ -89,11 +89,13 @@ def test_bp1003_brm_hold(rig: BmsRig, measurements: Measurements) -> None:
     begin(rig, ChargerScript(hold_s=1.0))
     reach(rig, ChargerPhase.RECOGNITION, SESSION_S, "CRM(0x00)")
     rts = first(rig, "TP.RTS", BMS, wait=3.0)
-    release = rig.capture.wait_for(
-        "TP.CTS", src=CHARGER, since=rts.timestamp + 0.5, timeout=3.0,
-        where=lambda r: r.frame.data[1] > 0,
+    release = require(
+        rig.capture.wait_for(
+            "TP.CTS", src=CHARGER, since=rts.timestamp + 0.5, timeout=3.0,
+            where=lambda r: r.frame.data[1] > 0,
+        ),
+        "the bench's releasing CTS", "none",
     )  # fmt: skip
-    check(release is not None, "the bench's releasing CTS", "none")
     early = rig.capture.select("TP.DT", src=BMS, since=rts.timestamp, until=release.timestamp)
     check(
         not early,
@@ -102,8 +104,10 @@ def test_bp1003_brm_hold(rig: BmsRig, measurements: Measurements) -> None:
         if early
         else "",
     )
-    brm = rig.capture.wait_for("BRM", src=BMS, since=release.timestamp, timeout=2.0)
-    check(brm is not None, "the BRM transfer to complete after the release", "it did not")
+    brm = require(
+        rig.capture.wait_for("BRM", src=BMS, since=release.timestamp, timeout=2.0),
+        "the BRM transfer to complete after the release", "it did not",
+    )  # fmt: skip
     measurements.record("brm_after_release", Latency.between(release.timestamp, brm.timestamp))
 
 
@@ -138,14 +142,12 @@ def test_bn1002_cts_withheld(rig: BmsRig, measurements: Measurements) -> None:
     dts = rig.capture.select("TP.DT", src=BMS, since=rts.timestamp)
     if dts:
         fail("no data frame without a CTS", f"{len(dts)} DT frames after the RTS")
-    abort = rig.capture.first(
-        "TP.Abort", src=BMS, since=rts.timestamp, until=rts.timestamp + T3_S + TP_MARGIN_S
-    )
-    check(
-        abort is not None,
-        f"Abort from the BMS within T3 ({T3_S:g} s) of its unanswered RTS",
-        "none",
-    )
+    abort = require(
+        rig.capture.first(
+            "TP.Abort", src=BMS, since=rts.timestamp, until=rts.timestamp + T3_S + TP_MARGIN_S
+        ),
+        f"Abort from the BMS within T3 ({T3_S:g} s) of its unanswered RTS", "none",
+    )  # fmt: skip
     rig.check_interval(
         "abort_after_rts", rts.timestamp, abort, T3_S + TP_MARGIN_S, f"Abort (T3 = {T3_S:g} s)"
     )
@@ -193,10 +195,12 @@ def test_bn1004_cts_wrong_sequence(rig: BmsRig, measurements: Measurements) -> N
     if dts:
         seqs = sorted({d.frame.data[0] for d in dts})
         fail("no data frame after a CTS for a packet the transfer does not have", f"DT {seqs}")
-    abort = rig.capture.first(
-        "TP.Abort", src=BMS, since=rts.timestamp, until=rts.timestamp + T3_S + TP_MARGIN_S
-    )
-    check(abort is not None, f"Abort from the BMS within T3 ({T3_S:g} s)", "none")
+    abort = require(
+        rig.capture.first(
+            "TP.Abort", src=BMS, since=rts.timestamp, until=rts.timestamp + T3_S + TP_MARGIN_S
+        ),
+        f"Abort from the BMS within T3 ({T3_S:g} s)", "none",
+    )  # fmt: skip
     rig.check_interval(
         "abort_after_rts", rts.timestamp, abort, T3_S + TP_MARGIN_S, f"Abort (T3 = {T3_S:g} s)"
     )

@@ -50,7 +50,7 @@ def reach(rig: ChargerRig, phase: Phase, within: float, what: str) -> float:
 
 
 def first(
-    rig: ChargerRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: int
+    rig: ChargerRig, name: str, src: int, *, since: float = 0.0, wait: float = 1.0, **values: float
 ) -> Record:
     """The first ``name`` from ``src`` with the given signal values (waits up to ``wait`` s)."""
     return expect_first(rig.capture, name, src, since=since, wait=wait, **values)

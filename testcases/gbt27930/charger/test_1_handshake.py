@@ -6,7 +6,7 @@ table packaged with the bench (``bench/gbt27930/data``).
 
 from __future__ import annotations
 
-from bench.cases import Measurements, case, check
+from bench.cases import Measurements, case, check, require
 from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
     check_decoded,
@@ -96,8 +96,10 @@ def test_dp1003_crm_aa(rig: ChargerRig, measurements: Measurements) -> None:
         what="CTS answering the BRM RTS",
         measurements=measurements, key="cts_after_rts",
     )  # fmt: skip
-    last_dt = rig.capture.wait_for("BRM", src=BMS, since=rts.timestamp, timeout=3.0)
-    check(last_dt is not None, "the BRM transfer to complete", "it did not")
+    last_dt = require(
+        rig.capture.wait_for("BRM", src=BMS, since=rts.timestamp, timeout=3.0),
+        "the BRM transfer to complete", "it did not",
+    )  # fmt: skip
     expect_message(
         rig.capture, "TP.EoMA", src=CHARGER, since=last_dt.timestamp, within=TP_RESPONSE_S,
         what="EndOfMsgAck after the last BRM data frame",

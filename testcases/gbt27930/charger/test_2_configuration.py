@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+from typing import Any
 
 from bench.can.capture import Record
 from bench.cases import Measurements, case, check, fail
@@ -32,6 +34,10 @@ from testcases.gbt27930.charger.steps import (
 
 CLAUSE = "GB/T 34658-2017 §7.5.2"
 SESSION_S = CRM_AFTER_CHM_S + 15.0  # CHM to configuration, self-check included
+
+
+def _has_values(record: Record, values: dict[str, Any]) -> bool:
+    return all(record.values.get(k) == x for k, x in values.items())
 
 
 def _configured(rig: ChargerRig, script: BmsScript) -> Record:
@@ -356,7 +362,7 @@ def test_dn2010_bcp_mismatch(rig: ChargerRig, measurements: Measurements) -> Non
         expect_silence(
             rig.capture, name, src=CHARGER, since=bcp.timestamp, until=bcp.timestamp + 10.0,
             what=f"no {name}{'(0xAA)' if values else ''} for a battery it cannot charge",
-            where=lambda r, v=values: all(r.values.get(k) == x for k, x in v.items()),
+            where=functools.partial(_has_values, values=values),
         )  # fmt: skip
     ended = [
         r.describe() for n in ("CST", "CEM") for r in charger_frames(rig, n, bcp.timestamp)[:1]

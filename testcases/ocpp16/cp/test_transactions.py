@@ -4,7 +4,7 @@ smart charging. These need an operator at a real charge point (skipped in automa
 
 from __future__ import annotations
 
-from bench.cases import Measurements, case, check, fail
+from bench.cases import Measurements, case, check, fail, require
 from bench.ocpp.checks import expect_call, expect_no_call, expect_status, is_call
 from bench.ocpp.csms_handlers import UNKNOWN_TOKEN, VALID_TOKEN
 from bench.timing import Latency, period_stats
@@ -178,7 +178,8 @@ def test_tc_057_cs(rig: CpRig, measurements: Measurements) -> None:
     }  # fmt: skip
     exchange = rig.call("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": profile})
     expect_status(exchange, "Accepted")
-    samples = _meter_values(rig, exchange.response.seq + 1, 3, "Current.Import")
+    response = require(exchange.response, "a SetChargingProfile response", "none")
+    samples = _meter_values(rig, response.seq + 1, 3, "Current.Import")
     currents = [max(v) for _, v in samples]
     measurements.record("current_a_after_profile", currents)
     worst = max(currents[1:])

@@ -12,13 +12,15 @@ import can
 import pytest
 
 from bench.can.j1939 import CHARGER_ADDRESS
-from bench.cases import Measurements, case, check, fail
+from bench.cases import Measurements, case, check, fail, require
 from bench.gbt27930.bms_role import BmsScript
 from bench.gbt27930.checks import expect_message
 from bench.ocpp.checks import expect_call, expect_status
 from bench.ocpp.csms_handlers import now_iso
 from bench.profile import Profile
+from fixtures.gbt27930.charger import ReferenceCharger
 from fixtures.gbt27930.rig import charger_rig
+from fixtures.ocpp.cp201 import ReferenceChargePoint201
 from fixtures.ocpp.rig import CpRig
 from testcases.gbt27930.charger.steps import start_charging
 from testcases.ocpp201.cp.steps import (
@@ -71,7 +73,8 @@ def test_tc_k_60_cs(rig: CpRig, measurements: Measurements) -> None:
     }  # fmt: skip
     exchange = rig.call("SetChargingProfile", {"evseId": 1, "chargingProfile": profile})
     expect_status(exchange, "Accepted")
-    since, samples = exchange.response.seq + 1, []
+    response = require(exchange.response, "a SetChargingProfile response", "none")
+    since, samples = response.seq + 1, []
     for _ in range(3):
         event = expect_call(
             rig.log, "TransactionEvent", since=since, within=METER_INTERVAL_S + TOLERANCE_S,
@@ -118,8 +121,9 @@ def test_vgi_k_can_01_cs(
         pytest.skip("needs [can]: the charger's CAN link to the bench's BMS")
     boot_accepted(rig)
     with charger_rig(vgi_profile, measurements, raw_log=can_raw_log) as link:
-        if rig.sim is not None and link.sim is not None:  # both simulated: wire the two
-            rig.sim.cp.on_power_limit = link.sim.set_power_limit
+        station, charger = rig.sim.cp if rig.sim else None, link.sim
+        if isinstance(station, ReferenceChargePoint201) and isinstance(charger, ReferenceCharger):
+            station.on_power_limit = charger.set_power_limit  # both simulated: wire the two
         start = start_charging(link, BmsScript(values={"BCL": {"current_demand": -100.0}}))
         before = link.capture.select("CCS", since=start, where=lambda r: r.ok)[-1]
         voltage = float(before.values.get("output_voltage") or 0.0)

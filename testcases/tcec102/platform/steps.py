@@ -73,7 +73,8 @@ def token(rig: PlatformRig) -> str:
 def stations(rig: PlatformRig) -> list[dict[str, Any]]:
     data = ok(rig.call("query_stations_info", {"PageNo": 1, "PageSize": 10}), "query_stations_info")
     infos = data.get("StationInfos")
-    check(isinstance(infos, list) and bool(infos), "at least one StationInfo", str(infos)[:200])
+    if not isinstance(infos, list) or not infos:
+        fail("at least one StationInfo", str(infos)[:200])
     return infos
 
 
@@ -83,6 +84,8 @@ def free_connector(rig: PlatformRig) -> tuple[str, str]:
         for equipment in station.get("EquipmentInfos") or []:
             for connector in equipment.get("ConnectorInfos") or []:
                 sid, cid = station.get("StationID"), connector.get("ConnectorID")
+                if not isinstance(sid, str) or not isinstance(cid, str):
+                    continue  # the information cases judge the types; here: usable ones only
                 if connector_status(rig, sid, cid) not in (STATUS_CHARGING, None):
                     return sid, cid
     fail("a connector that is not charging", "every connector charging or unknown")
