@@ -75,8 +75,22 @@ def require(value: T | None, expected: str, seen: str) -> T:
 
 
 class Measurements(dict):
-    """Named figures a case measured; they go to ``results.jsonl`` even when it fails."""
+    """Named figures a case measured; they go to ``results.jsonl`` even when it fails.
+
+    ``clocks`` names the clock of each bus the case's figures were stamped by (the rigs
+    note them; ``summary.json`` lists them for the run).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clocks: list[dict[str, Any]] = []
 
     def record(self, name: str, value: Any) -> Any:
         self[name] = value.as_dict() if hasattr(value, "as_dict") else value
         return value
+
+    def note_clock(self, clock: Any) -> None:
+        """Note the clock (``bench.clocks.Clock``) that stamps a bus the case uses."""
+        entry = clock.to_dict() if hasattr(clock, "to_dict") else dict(clock)
+        if entry not in self.clocks:
+            self.clocks.append(entry)

@@ -273,6 +273,7 @@ def _record(item: pytest.Item, info: Any, ctx: RunContext, phases: dict) -> None
         finished=now_iso(),
         description=_description(item),
         frames=item.stash.get(FRAMES_KEY, []),
+        clocks=list(getattr(item.stash.get(MEASUREMENTS_KEY, None), "clocks", [])),
     )
     assert ctx.log is not None
     ctx.log.append(result)

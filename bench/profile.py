@@ -284,6 +284,9 @@ class ReportConfig:
     reviewed_by: str = ""
     approved_by: str = ""
     deviations: tuple[str, ...] = ()  # departures from the methods, stated by the lab
+    #: ILAC-G8 decision rule of every timing and electrical verdict (bench/decision.py):
+    #: "guarded" (guard band w = U) or "simple" (w = 0, shared risk)
+    decision_rule: str = "guarded"
 
 
 @dataclass(frozen=True)
@@ -755,6 +758,7 @@ _REPORT = _Section(
         "reviewed_by": _str(default=""),
         "approved_by": _str(default=""),
         "deviations": _Field((list,), default=(), items=str, convert=tuple),
+        "decision_rule": _str(default="guarded", choices=("guarded", "simple")),
     },
 )
 

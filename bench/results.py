@@ -37,6 +37,7 @@ class CaseResult:
     description: str = ""  # the case's docstring: purpose, steps, expected results
     # the last messages before the verdict (bench.evidence entries; plain strings before)
     frames: list[dict[str, Any] | str] = field(default_factory=list)
+    clocks: list[dict[str, Any]] = field(default_factory=list)  # what stamped its figures
 
     def to_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=_jsonable))
@@ -121,7 +122,19 @@ def build_summary(
         "finished": finished,
         "cases": [{k: c.get(k) for k in SUMMARY_CASE_KEYS} for c in cases],
         "totals": totals(cases),
+        "clocks": run_clocks(cases),
     }
+
+
+def run_clocks(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each clock that stamped the run's figures, once, in the order the cases met them:
+    one entry per bus (``bench.clocks.Clock.to_dict``)."""
+    seen: list[dict[str, Any]] = []
+    for case in cases:
+        for clock in case.get("clocks") or []:
+            if isinstance(clock, dict) and clock not in seen:
+                seen.append(clock)
+    return seen
 
 
 SUMMARY_CASE_KEYS = (

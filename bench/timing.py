@@ -1,7 +1,9 @@
-"""Period and latency statistics from bus timestamps.
+"""Period and latency statistics from bus timestamps, and their verdicts.
 
 Every timing figure the bench reports is a difference of frame timestamps taken by the
-bus (adapter or kernel), never a reading of the host clock around a ``sleep``.
+bus (adapter or kernel), never a reading of the host clock around a ``sleep``. A timing
+verdict is judged with the uncertainty of that clock (:class:`TimeJudge`, from
+``bench/clocks.py``) by the run's decision rule (``bench/decision.py``).
 
 Plain Python (``math.fsum``, ``sorted``), not numpy: a series is a few thousand gaps at
 most (a million-frame ``check`` splits into one series per message), which the standard
@@ -14,6 +16,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
+from typing import overload
+
+from bench.clocks import Clock, socket_clock
+from bench.decision import Judged, Rule, combine, judge
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,80 @@ def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
         "p99_ms": percentile(ordered, 99),
         "max_ms": ordered[-1],
     }
+
+
+@dataclass(frozen=True)
+class TimeJudge:
+    """Judges time differences stamped by ``clock`` with the run's decision ``rule``.
+
+    Figures are in milliseconds, like every other timing figure of the bench.
+    """
+
+    clock: Clock
+    rule: Rule = Rule.GUARDED
+
+    def interval(
+        self,
+        t_from: float,
+        t_to: float,
+        *,
+        limit_s: float | None = None,
+        low_s: float | None = None,
+        high_s: float | None = None,
+        from_host: bool = False,
+    ) -> Judged:
+        """``t_to - t_from`` against an upper ``limit_s`` or a window ``low_s``...``high_s``.
+
+        ``from_host``: ``t_from`` is a host reading (``time.time()``), not a stamp.
+        """
+        return self.duration(
+            t_to - t_from, limit_s=limit_s, low_s=low_s, high_s=high_s, from_host=from_host
+        )
+
+    def duration(
+        self,
+        seconds: float,
+        *,
+        limit_s: float | None = None,
+        low_s: float | None = None,
+        high_s: float | None = None,
+        from_host: bool = False,
+    ) -> Judged:
+        """A measured time difference (two stamps of the clock) against its limits."""
+        u = self.clock.difference_uncertainty(seconds, from_host=from_host)
+        return judge(
+            _ms(seconds), uncertainty=u * 1000.0, rule=self.rule, unit="ms",
+            limit=_ms(limit_s), low=_ms(low_s), high=_ms(high_s),
+        )  # fmt: skip
+
+    def mean_gap(
+        self, stats: PeriodStats, *, low_ms: float, high_ms: float, runs: int = 1
+    ) -> Judged:
+        """The mean gap of ``stats`` against a window.
+
+        The gaps of one run of consecutive frames add up to last minus first stamp, so
+        the mean of ``n`` gaps over ``runs`` runs carries ``sqrt(2 * runs)`` stamp
+        uncertainties divided by ``n``, plus the clock's rate on the mean itself.
+        """
+        gaps = max(stats.count - 1, 1)
+        stamps = math.sqrt(2 * max(runs, 1)) * self.clock.uncertainty_s / gaps
+        rate = self.clock.rate_ppm * 1e-6 * stats.mean_ms / 1000.0
+        return judge(
+            round(stats.mean_ms, 3), uncertainty=combine(stamps, rate) * 1000.0,
+            rule=self.rule, unit="ms", low=round(low_ms, 3), high=round(high_ms, 3),
+        )  # fmt: skip
+
+
+def socket_timing(bus: str, rule: str | None = None) -> TimeJudge:
+    """Judging times stamped at the OCPP (``"ocpp"``) or platform (``"platform"``) sockets
+    by the profile's decision ``rule`` (``[report] decision_rule``)."""
+    return TimeJudge(socket_clock(bus), Rule.of(rule))
+
+
+@overload
+def _ms(seconds: float) -> float: ...
+@overload
+def _ms(seconds: None) -> None: ...
+def _ms(seconds: float | None) -> float | None:
+    """Seconds as milliseconds to the microsecond (the bench's timing figures)."""
+    return None if seconds is None else round(seconds * 1000.0, 3)

@@ -3,10 +3,11 @@
 A verdict on a measured figure is only as good as the instrument behind it, so each
 instrument in the profile carries its serial number, calibration date and due date, and
 its accuracy specification (``accuracy = { voltage = [0.0005, 0.1] }``: ± 0.05 % of
-reading + 0.1 V). The decision rule is ISO/IEC 17025 practice with a guard band equal
-to the expanded uncertainty (ILAC-G8: "simple acceptance" narrowed by U): pass only if
-the error plus U is within the limit, fail if the error minus U is beyond it; in between
-the verdict is "not proven" and the case fails, saying so.
+reading + 0.1 V). The decision rule is the bench's one (:mod:`bench.decision`, the
+profile's ``[report] decision_rule``): by default guarded acceptance with a guard band
+equal to the expanded uncertainty (ILAC-G8): pass only if the error plus U is within the
+limit, fail if the error minus U is beyond it; in between the verdict is "not proven" and
+the case fails, saying so.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import datetime
 import math
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
+from bench.decision import COVERAGE_FACTOR, Decision, Judged, Rule, judge
 from bench.profile import InstrumentConfig
 
 #: Coverage factor of the expanded uncertainty (about 95 %).
-K = 2.0
+K = float(COVERAGE_FACTOR)
+
+__all__ = ["Accuracy", "Calibration", "CalibrationStatus", "Decision", "GuardedVerdict", "decide"]
 
 
 class CalibrationStatus(str, Enum):
@@ -75,31 +80,39 @@ class Accuracy:
         return K * half_width / math.sqrt(3)
 
 
-class Decision(str, Enum):
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_PROVEN = "not proven"  # within the guard band: the limit is inside +-U
-
-
 @dataclass(frozen=True)
 class GuardedVerdict:
+    """The decision on ``|error| <= limit``: the error judged in the window ±limit."""
+
     error: float
     limit: float
     uncertainty: float
     decision: Decision
+    judged: Judged | None = None
+
+    @property
+    def guard_band(self) -> bool:
+        return self.judged.guard_band if self.judged is not None else False
 
     def describe(self, unit: str) -> str:
         return (f"error {self.error:+.4g} {unit} ± U {self.uncertainty:.3g} {unit} (k=2) against "
                 f"± {self.limit:.4g} {unit}: {self.decision.value}")  # fmt: skip
 
+    def to_dict(self, unit: str = "") -> dict[str, Any]:
+        """The judged-figure keys of :meth:`bench.decision.Judged.to_dict` (value: the error,
+        low/high: ∓limit) in ``unit``."""
+        judged = self.judged or _judge(self.error, self.limit, self.uncertainty, Rule.GUARDED)
+        return {**judged.to_dict(), "unit": unit or judged.unit}
 
-def decide(error: float, limit: float, uncertainty: float) -> GuardedVerdict:
-    """Guard-banded decision on ``|error| <= limit`` with expanded uncertainty U."""
-    size = abs(error)
-    if size + uncertainty <= limit:
-        decision = Decision.PASS
-    elif size - uncertainty > limit:
-        decision = Decision.FAIL
-    else:
-        decision = Decision.NOT_PROVEN
-    return GuardedVerdict(error, limit, uncertainty, decision)
+
+def decide(
+    error: float, limit: float, uncertainty: float, rule: Rule = Rule.GUARDED
+) -> GuardedVerdict:
+    """The decision on ``|error| <= limit`` with expanded uncertainty U, by ``rule``
+    (guarded by default: pass if |error| + U <= limit, fail if |error| - U > limit)."""
+    judged = _judge(error, limit, uncertainty, rule)
+    return GuardedVerdict(error, limit, uncertainty, judged.decision, judged)
+
+
+def _judge(error: float, limit: float, uncertainty: float, rule: Rule) -> Judged:
+    return judge(error, uncertainty=uncertainty, rule=rule, low=-limit, high=limit)

@@ -8,6 +8,7 @@ Each test uses its own multicast group and port so parallel runs never cross.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -151,3 +152,28 @@ def test_fault_of_external_bms_is_caught(tmp_path: Path, fault: str) -> None:
     finally:
         bms.stop()
     assert outcome.verdict == "failed", f"{case_id} vs external {fault}: {outcome.message}"
+
+
+def test_capture_of_a_passing_external_run_passes_check(
+    tmp_path: Path, shared_bus: str, conformant_charger: ExternalDut
+) -> None:
+    """The run's ``can.asc`` holds each frame once: ``check`` finds the session as clean as
+    the cases did (a doubled bench frame shows as BHM/BRO every 0 ms)."""
+    profile = _external_profile(tmp_path, shared_bus)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable, "-m", "bench.cli", "run", "--suite", SUITE, "--profile", str(profile),
+            "--out", str(out), "-k", "dp1001 or dp3001", "--", "--vgi-no-pdf",
+        ],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    clocks = json.loads((out / "summary.json").read_text())["clocks"]
+    assert [(c["bus"], c["interface"]) for c in clocks] == [("can", "udp_multicast")]
+    assert "loopback" in clocks[0]["stamped_by"]
+    checked = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "check", str(out / "can.asc")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-2000:]

@@ -17,9 +17,12 @@ from typing import Any
 
 import can
 
+from bench.can.bus import EchoMode
 from bench.can.j1939 import Frame
 from bench.can.transport import TP_CM_PGN, TP_DT_PGN, TpAborted, TpCompleted, TpMonitor
+from bench.clocks import can_clock
 from bench.gbt27930.messages import Decoded, DecodeError, MessageTable
+from bench.timing import TimeJudge
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +64,29 @@ class Record:
 Predicate = Callable[[Record], bool]
 
 
+def default_timing() -> TimeJudge:
+    """Timing of frames whose clock is not known: judged as host-stamped ones."""
+    return TimeJudge(can_clock("unknown", "", EchoMode.SOFTWARE))
+
+
 @dataclass
 class Capture(can.Listener):
-    """Collects and decodes frames; thread-safe waits on what has been seen."""
+    """Collects and decodes frames; thread-safe waits on what has been seen.
+
+    ``timing`` judges time differences of its records with the clock that stamped them
+    (the rig sets it for the bus it opened); a capture of an unknown bus is judged as a
+    host-stamped one.
+    """
 
     table: MessageTable
     writer: can.Listener | None = None  # raw log (ASC/BLF), written as frames arrive
     records: list[Record] = field(default_factory=list)
     tp_events: list[TpCompleted | TpAborted] = field(default_factory=list)
+    timing: TimeJudge = field(default_factory=default_timing)
+
+    @staticmethod
+    def default_timing() -> TimeJudge:
+        return default_timing()
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()

@@ -203,6 +203,10 @@ class CanNode:
 
     # -- receiving -------------------------------------------------------------------
     def _dispatch(self, msg: can.Message) -> None:
+        # Our own frames come back on a bus opened to echo them (driver echo, multicast
+        # loopback: ``is_rx`` false) or from our own address: neither is the peer's.
+        if not msg.is_rx:
+            return
         frame = Frame.from_can(msg)
         if frame is None or frame.src == self.address:
             return

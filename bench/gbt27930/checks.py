@@ -1,7 +1,9 @@
 """Reusable checks for GB/T 27930 cases: each fails with what was expected and what was seen.
 
 They read the capture (bus timestamps) and record what they measured, so a failed case
-still reports its figures.
+still reports its figures. Every timing verdict is judged with the uncertainty of the
+clock that stamped the frames (``capture.timing``) by the run's decision rule: a figure
+inside the guard band says so, and under guarded acceptance fails as "not proven".
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from typing import Any
 
 from bench.can.capture import Capture, Predicate, Record
 from bench.cases import Measurements, check, fail
+from bench.decision import require_pass
 from bench.gbt27930.timeouts import Timeout, Tolerance
-from bench.timing import Latency, PeriodStats, period_stats
+from bench.timing import PeriodStats, TimeJudge, period_stats
 
 
 def seen_summary(capture: Capture, src: int, since: float, limit: int = 6) -> str:
@@ -34,15 +37,36 @@ def expect_message(
     within: float,
     what: str,
     where: Predicate | None = None,
+    not_before: float | None = None,
+    measurements: Measurements | None = None,
+    key: str | None = None,
+    from_host: bool = False,
 ) -> Record:
-    """The first ``name`` from ``src`` after ``since`` (matching ``where``) within ``within`` s."""
-    remaining = max(0.0, since + within - capture.now())
+    """The first ``name`` from ``src`` after ``since`` (matching ``where``) within ``within`` s.
+
+    The time from ``since`` is judged against ``within`` (and ``not_before``, for a
+    window) with the capture clock's uncertainty, and recorded as ``key`` when given.
+    ``from_host``: ``since`` is a host reading (``capture.now()``), not a frame's stamp.
+    """
+    timing = capture.timing
+    slack = timing.clock.difference_uncertainty(within, from_host=from_host)
+    remaining = max(0.0, since + within + slack - capture.now())
     rec = capture.wait_for(name, since=since, src=src, where=where, timeout=remaining)
-    if rec is None or rec.timestamp > since + within:
+    if rec is None or rec.timestamp > since + within + slack:
         fail(
             f"{what} within {within:g} s",
             f"none; the DUT sent {seen_summary(capture, src, since)} in that time",
         )
+    judged = timing.interval(
+        since, rec.timestamp, limit_s=None if not_before is not None else within,
+        low_s=not_before, high_s=within if not_before is not None else None,
+        from_host=from_host,
+    )  # fmt: skip
+    if measurements is not None and key:
+        measurements.record(key, judged)
+    window = f"within {within:g} s" if not_before is None else f"{not_before:g}...{within:g} s"
+    seen = f"{rec.describe()} after {rec.timestamp - since:.3f} s"
+    require_pass(judged, f"{what} {window}", seen)
     return rec
 
 
@@ -73,6 +97,7 @@ def check_period(
     tolerance: Tolerance,
     measurements: Measurements,
     *,
+    timing: TimeJudge | None = None,
     min_count: int = 5,
     per_content: bool = False,
 ) -> PeriodStats:
@@ -80,6 +105,8 @@ def check_period(
 
     ``per_content`` measures only between frames with the same payload, so a message
     sent at once when its content changes (CRO 0x00 -> 0xAA) is not counted as early.
+    The mean is judged with ``timing`` (the rig capture's, ``rig.capture.timing``; a
+    host-stamped clock when not given) and recorded as ``<name>.period_mean``.
     """
     segments = _content_runs(records) if per_content else None
     stats = period_stats([r.timestamp for r in records], nominal_s, segments=segments)
@@ -90,8 +117,14 @@ def check_period(
     )
     assert stats is not None
     measurements.record(f"{name}.period", stats)
-    check(
-        stats.mean_within(tolerance.period_rel),
+    nominal_ms, rel = nominal_s * 1000.0, tolerance.period_rel
+    judged = (timing or Capture.default_timing()).mean_gap(
+        stats, low_ms=nominal_ms * (1 - rel), high_ms=nominal_ms * (1 + rel),
+        runs=len(set(segments)) if segments else 1,
+    )  # fmt: skip
+    measurements.record(f"{name}.period_mean", judged)
+    require_pass(
+        judged,
         f"{name} every {nominal_s * 1000:g} ms (mean within ±{tolerance.period_rel:.0%})",
         f"mean {stats.mean_ms:.1f} ms (min {stats.min_ms:.1f}, max {stats.max_ms:.1f}, "
         f"{stats.count} frames)",
@@ -149,16 +182,19 @@ def check_timeout_report(
         f"after {timeout.after} (window {timeout.limit_s - tolerance.early_s:g}..."
         f"{timeout.limit_s + tolerance.late_s:g} s)"
     )
+    slack = capture.timing.clock.difference_uncertainty(upper - earliest_start)
     rec = capture.wait_for(
         report,
         since=earliest_start,
         src=src,
-        timeout=max(0.0, upper - capture.now()),
+        timeout=max(0.0, upper + slack - capture.now()),
     )
-    if rec is None or rec.timestamp > upper:
+    if rec is None or rec.timestamp > upper + slack:
         fail(what, f"no {report}; the DUT sent {seen_summary(capture, src, earliest_start)}")
-    latency = Latency.between(earliest_start, rec.timestamp, timeout.limit_s)
-    measurements.record(f"{timeout.name}_timeout", latency)
+    judged = capture.timing.interval(
+        earliest_start, rec.timestamp, low_s=lower - earliest_start, high_s=upper - earliest_start
+    )
+    measurements.record(f"{timeout.name}_timeout", judged)
     check(rec.ok, what, f"malformed {report}: {getattr(rec.decoded, 'reason', '')}")
     check(
         rec.values.get(timeout.signal) == 1,
@@ -166,11 +202,13 @@ def check_timeout_report(
         f"{report} {rec.frame.data.hex(' ').upper()} with {timeout.signal} = "
         f"{rec.values.get(timeout.signal)}",
     )
-    check(
-        rec.timestamp >= lower,
-        what,
-        f"{report} after only {rec.timestamp - earliest_start:.3f} s (too early)",
-    )
+    after = rec.timestamp - earliest_start
+    late = "(too late)" if rec.timestamp > upper else "(at the limit)"
+    require_pass(
+        judged, what,
+        f"{report} after only {after:.3f} s (too early)" if rec.timestamp < lower + slack
+        else f"{report} after {after:.3f} s {late}",
+    )  # fmt: skip
     return rec
 
 

@@ -1,19 +1,25 @@
 """Case steps over the message log, each failing with "expected ...; saw ...".
 
 A DUT message that breaks its schema fails the case naming the field; a missing
-message fails it naming what did arrive instead.
+message fails it naming what did arrive instead. Waits and answers are judged with the
+uncertainty of the host clock that stamps the frames (``MessageLog.timing``) by the
+run's decision rule: one inside the guard band says so, and under guarded acceptance
+fails as "not proven".
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.cases import check, fail
+from bench.cases import Measurements, check, fail
+from bench.decision import require_pass
 from bench.ocpp.frames import Kind
 from bench.ocpp.log import RX, Entry, MessageLog
 from bench.ocpp.schema import describe
 from bench.ocpp.session import Exchange
+from bench.timing import TimeJudge
 
 Where = Callable[[Entry], bool]
 
@@ -61,12 +67,34 @@ def expect_call(
     what: str = "",
     where: Where | None = None,
 ) -> Entry:
-    """The DUT's next ``action`` CALL (matching ``where``) within ``within`` seconds."""
-    entry = message_log.wait_for(is_call(action, where), within, since)
+    """The DUT's next ``action`` CALL (matching ``where``) within ``within`` seconds.
+
+    The wait starts now (a host reading); the CALL's receive stamp is judged against
+    ``within`` when the log has its ``timing``.
+    """
+    started = time.monotonic()
+    timing = message_log.timing
+    slack = 0.0 if timing is None else timing.clock.difference_uncertainty(within)
+    entry = message_log.wait_for(is_call(action, where), within + slack, since)
     if entry is None:
         fail(f"{what or action} within {within:g} s", seen(message_log, since))
     check_schema(entry, what)
+    if timing is not None and entry.mono > started:
+        judged = timing.interval(started, entry.mono, limit_s=within, from_host=True)
+        require_pass(judged, f"{what or action} within {within:g} s", entry.frame.describe())
     return entry
+
+
+def judge_response(exchange: Exchange, timing: TimeJudge, measurements: Measurements) -> None:
+    """The DUT's answer to a bench CALL within the call's timeout, judged with ``timing``
+    and recorded as ``<action>.response_time``; a CALL without answer is left to the
+    case (it may want none)."""
+    if exchange.latency_ms is None:
+        return
+    judged = timing.duration(exchange.latency_ms / 1000.0, limit_s=exchange.timeout_s)
+    measurements.record(f"{exchange.action}.response_time", judged)
+    require_pass(judged, f"an answer to {exchange.action} within {exchange.timeout_s:g} s",
+            exchange.describe())  # fmt: skip
 
 
 def expect_no_call(

@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from bench.ocpp.frames import Frame, Kind
 from bench.ocpp.schema import Violation
+
+if TYPE_CHECKING:
+    from bench.timing import TimeJudge
 
 RX, TX = "rx", "tx"  # seen from the log's owner: received from / sent to the peer
 
@@ -65,10 +68,15 @@ class Entry:
 
 @dataclass
 class MessageLog:
-    """Append-only, thread-safe; optionally mirrored line by line to a JSON Lines file."""
+    """Append-only, thread-safe; optionally mirrored line by line to a JSON Lines file.
+
+    ``timing`` judges times between its entries (their clock and the run's decision
+    rule); the rigs set it, checks on a log without it judge nothing.
+    """
 
     sink: IO[str] | None = None
     context: dict[str, Any] = field(default_factory=dict)  # added to each JSON line
+    timing: TimeJudge | None = None
     entries: list[Entry] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 

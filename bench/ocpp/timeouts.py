@@ -3,6 +3,8 @@
 OCPP leaves the call timeout to the implementation (2.0.1 Part 4 §4.1.1 / 1.6 OCPP-J
 §4.1.1); the library has one ``response_timeout`` per connection. A bench needs it per
 message: a Reset may take longer than a Heartbeat, and a case may tighten one on purpose.
+The timeout is also the limit an answer's response time is judged against, with the
+uncertainty of the host clock that stamps it (``bench.ocpp.checks.judge_response``).
 """
 
 from __future__ import annotations

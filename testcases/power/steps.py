@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bench.cases import Measurements, check, fail
+from bench.decision import Rule
 from bench.gbt27930.bms_role import BmsScript
 from bench.power import analysis
 from bench.power.sampler import Sample
@@ -82,13 +83,16 @@ def uncertainty(rig: PowerRig, quantity: str, reading: float) -> float:
     return 0.0
 
 
+def rule(rig: PowerRig) -> Rule:
+    """The run's decision rule (``[report] decision_rule``)."""
+    return Rule.of(rig.profile.report.decision_rule)
+
+
 def judged(measurements: Measurements, key: str, verdict: GuardedVerdict, unit: str,
            what: str) -> None:  # fmt: skip
-    """Record a guard-banded verdict and fail unless it is a pass."""
-    measurements.record(key, {
-        "error": round(verdict.error, 4), "limit": verdict.limit,
-        "uncertainty_k2": round(verdict.uncertainty, 4), "decision": verdict.decision.value,
-    })  # fmt: skip
+    """Record a judged error (the bench's judged-figure keys, bench/decision.py) and fail
+    unless it is a pass."""
+    measurements.record(key, verdict.to_dict(unit))
     if verdict.decision == Decision.NOT_PROVEN:
         fail(
             f"{what} within ±{verdict.limit:.4g} {unit} beyond measurement doubt",

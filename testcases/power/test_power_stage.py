@@ -31,6 +31,7 @@ from testcases.power.steps import (
     held,
     judged,
     note_limit,
+    rule,
     settled,
     uncertainty,
 )
@@ -56,7 +57,7 @@ def test_ps4101_voltage_accuracy(rig: PowerRig, measurements: Measurements,
         rig.mark(t, f"CV {target:g} V")
         seen, _ = settled(rig, t, VOLTAGE)
         verdict = decide(seen - target, target * lim["rel"],
-                                   uncertainty(rig, "voltage", seen))  # fmt: skip
+                         uncertainty(rig, "voltage", seen), rule(rig))  # fmt: skip
         judged(
             measurements, f"cv_{target:g}V", verdict, "V", f"DC voltage at a {target:g} V demand"
         )
@@ -76,7 +77,7 @@ def test_ps4102_current_accuracy(rig: PowerRig, measurements: Measurements,
     for point, window in held(rig, lim["points_a"]):
         seen = analysis.mean(window, CURRENT) or 0.0
         half = analysis.band(point, lim["rel"], lim["abs_a"], lim["threshold_a"])
-        verdict = decide(seen - point, half, uncertainty(rig, "current", seen))
+        verdict = decide(seen - point, half, uncertainty(rig, "current", seen), rule(rig))
         judged(measurements, f"cc_{point:g}A", verdict, "A", f"DC current at a {point:g} A demand")
 
 
@@ -235,7 +236,7 @@ def test_psv01_v2g_discharge(v2g_rig: PowerRig, measurements: Measurements,
     seen, _ = settled(rig, t)
     target = -lim["discharge_a"]
     half = analysis.band(target, lim["rel"], lim["abs_a"], lim["threshold_a"])
-    verdict = decide(seen - target, half, uncertainty(rig, "current", seen))
+    verdict = decide(seen - target, half, uncertainty(rig, "current", seen), rule(rig))
     judged(measurements, "discharge_40A", verdict, "A", f"DC current at a {target:g} A demand")
     rig.can.bms.stop_charging()
     rig.can.capture.hold(1.5)
@@ -324,8 +325,8 @@ def _stopped(rig: PowerRig, measurements: Measurements, since: float, within: fl
         rig.can.capture, "CST", src=CHARGER, since=since, within=within,
         what=f"CST after {cause}",
         where=lambda r: all(r.values.get(k) == v for k, v in cst_values.items()),
+        measurements=measurements, key="cst_after", from_host=True,
     )  # fmt: skip
-    measurements.record("cst_after", Latency.between(since, cst.timestamp, within))
     rig.demand.append((cst.timestamp, 0.0))
     down = rig.sampler.wait_until(lambda s: abs(s.get(CURRENT) or 0.0) <= 5.0,
                                   cst.timestamp, within + 1.0)  # fmt: skip

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bench.cases import Measurements, case, check
 from bench.gbt27930.charger_role import ChargerPhase, ChargerScript
-from bench.gbt27930.checks import check_decoded, check_lengths, check_period
-from bench.timing import Latency
+from bench.gbt27930.checks import check_decoded, check_lengths
 from fixtures.gbt27930.rig import BmsRig
 from testcases.gbt27930.bms.steps import (
     BMS,
@@ -56,7 +55,7 @@ def test_bp2001_bcp(rig: BmsRig, measurements: Measurements) -> None:
     )
     cml = first(rig, "CML", CHARGER, since=start, wait=3.0)
     starts = transfer_starts(rig, BCP_PGN, since=start, until=cml.timestamp)
-    check_period(starts, "BCP", 0.5, rig.timing.tolerance, measurements, min_count=3)
+    rig.check_period(starts, "BCP", 0.5, min_count=3)
 
 
 @case("BP.2002", f"{CLAUSE}; GB/T 27930-2015 BRO (PGN 0x0900)", "BRO transmission")
@@ -73,20 +72,13 @@ def test_bp2002_bro(rig: BmsRig, measurements: Measurements) -> None:
     cml = first(rig, "CML", CHARGER)
     bro = first(rig, "BRO", BMS, since=cml.timestamp)
     bro_aa = first(rig, "BRO", BMS, since=cml.timestamp, bms_ready=0xAA)
-    measurements.record("bro_after_cml", Latency.between(cml.timestamp, bro.timestamp, 5))
-    measurements.record("bro_aa_after_cml", Latency.between(cml.timestamp, bro_aa.timestamp, 60))
-    check(
-        bro.timestamp - cml.timestamp <= BRO_AFTER_CML_S,
-        f"BRO within {BRO_AFTER_CML_S:g} s of CML",
-        f"{bro.timestamp - cml.timestamp:.3f} s",
-    )
+    rig.check_interval("bro_after_cml", cml.timestamp, bro, BRO_AFTER_CML_S, "BRO after CML")
+    rig.check_interval("bro_aa_after_cml", cml.timestamp, bro_aa, 60.0, "BRO(0xAA) after CML")
     cro = first(rig, "CRO", CHARGER, since=bro.timestamp, wait=3.0)
     frames = bms_frames(rig, "BRO", since=bro.timestamp, until=cro.timestamp)
     check_lengths(frames, "BRO", 1)
     check_decoded(frames, "BRO")
-    check_period(
-        frames, "BRO", 0.25, rig.timing.tolerance, measurements, min_count=5, per_content=True
-    )
+    rig.check_period(frames, "BRO", 0.25, min_count=5, per_content=True)
 
 
 @case("BN.2001", f"{CLAUSE}; GB/T 27930-2015 BEM SPN3903", "CTS/CML timeout")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.cases import Measurements, case, check
-from bench.gbt27930.checks import check_decoded, check_lengths, check_period
+from bench.gbt27930.checks import check_decoded, check_lengths
 from fixtures.gbt27930.rig import BmsRig
 from testcases.gbt27930.bms.steps import (
     BMS,
@@ -36,12 +36,12 @@ def test_bp3001_charging_messages(rig: BmsRig, measurements: Measurements) -> No
         frames = bms_frames(rig, name, since=start, until=until)
         check_lengths(frames, name, length)
         check_decoded(frames, name)
-        check_period(frames, name, period, rig.timing.tolerance, measurements)
+        rig.check_period(frames, name, period)
     bcs = bms_frames(rig, "BCS", since=start, until=until)
     check_lengths(bcs, "BCS", 9)
     check_decoded(bcs, "BCS")
     starts = transfer_starts(rig, BCS_PGN, since=start, until=until)
-    check_period(starts, "BCS", 0.25, rig.timing.tolerance, measurements)
+    rig.check_period(starts, "BCS", 0.25)
 
 
 @case("BP.3002", f"{CLAUSE}; GB/T 27930-2015 BCP, BCL", "BCL demand within BCP limits")

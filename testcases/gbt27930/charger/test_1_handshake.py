@@ -11,11 +11,9 @@ from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
     check_decoded,
     check_lengths,
-    check_period,
     expect_message,
     expect_silence,
 )
-from bench.timing import Latency
 from fixtures.gbt27930.rig import ChargerRig
 from testcases.gbt27930.charger.steps import (
     BMS,
@@ -51,7 +49,7 @@ def test_dp1001_chm(rig: ChargerRig, measurements: Measurements) -> None:
     check_decoded(frames, "CHM")
     version = frames[0].values["protocol_version"]
     check(version == V1_1, "CHM protocol version 01 01 00 (V1.1)", f"{frames[0].describe()}")
-    check_period(frames, "CHM", 0.25, rig.timing.tolerance, measurements)
+    rig.check_period(frames, "CHM", 0.25)
 
 
 @case("DP.1002", f"{CLAUSE}; GB/T 27930-2015 CRM (PGN 0x0100)", "CRM(0x00) transmission")
@@ -68,13 +66,13 @@ def test_dp1002_crm00(rig: ChargerRig, measurements: Measurements) -> None:
     crm = expect_message(
         rig.capture, "CRM", src=CHARGER, since=bhm.timestamp, within=CRM_AFTER_CHM_S,
         what="CRM(0x00) after BHM", where=lambda r: r.values.get("recognition") == 0,
+        measurements=measurements, key="crm_after_bhm",
     )  # fmt: skip
-    measurements.record("crm_after_bhm", Latency.between(bhm.timestamp, crm.timestamp))
     rig.capture.hold(2.5)
     frames = charger_frames(rig, "CRM", since=crm.timestamp)
     check_lengths(frames, "CRM", 8)
     check_decoded(frames, "CRM")
-    check_period(frames, "CRM", 0.25, rig.timing.tolerance, measurements)
+    rig.check_period(frames, "CRM", 0.25)
 
 
 @case("DP.1003", f"{CLAUSE}; GB/T 27930-2015 BRM/CRM, J1939-21 TP", "CRM(0xAA) transmission")
@@ -93,25 +91,25 @@ def test_dp1003_crm_aa(rig: ChargerRig, measurements: Measurements) -> None:
     rts = expect_message(
         rig.capture, "TP.RTS", src=BMS, since=since, within=2.0, what="the bench's BRM RTS"
     )
-    cts = expect_message(
+    expect_message(
         rig.capture, "TP.CTS", src=CHARGER, since=rts.timestamp, within=TP_RESPONSE_S,
         what="CTS answering the BRM RTS",
+        measurements=measurements, key="cts_after_rts",
     )  # fmt: skip
-    measurements.record("cts_after_rts", Latency.between(rts.timestamp, cts.timestamp, 0.2))
     last_dt = require(
         rig.capture.wait_for("BRM", src=BMS, since=rts.timestamp, timeout=3.0),
         "the BRM transfer to complete", "it did not",
     )  # fmt: skip
-    eoma = expect_message(
+    expect_message(
         rig.capture, "TP.EoMA", src=CHARGER, since=last_dt.timestamp, within=TP_RESPONSE_S,
         what="EndOfMsgAck after the last BRM data frame",
+        measurements=measurements, key="eoma_after_dt",
     )  # fmt: skip
-    measurements.record("eoma_after_dt", Latency.between(last_dt.timestamp, eoma.timestamp, 0.2))
     crm = expect_message(
         rig.capture, "CRM", src=CHARGER, since=last_dt.timestamp, within=CRM_AA_AFTER_BRM_S,
         what="CRM(0xAA) after BRM", where=lambda r: r.values.get("recognition") == 0xAA,
+        measurements=measurements, key="crm_aa_after_brm",
     )  # fmt: skip
-    measurements.record("crm_aa_after_brm", Latency.between(last_dt.timestamp, crm.timestamp, 5))
     check_lengths([crm], "CRM", 8)
 
 

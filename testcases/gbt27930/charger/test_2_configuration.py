@@ -12,7 +12,6 @@ from bench.gbt27930.bms_role import BmsScript, Phase
 from bench.gbt27930.checks import (
     check_decoded,
     check_lengths,
-    check_period,
     expect_message,
     expect_silence,
 )
@@ -84,13 +83,13 @@ def test_dp2001_cml_cts(rig: ChargerRig, measurements: Measurements) -> None:
         f"min {v['min_output_current']} A, max {v['max_output_current']} A "
         f"({frames[0].describe()})",
     )
-    check_period(frames, "CML", 0.25, rig.timing.tolerance, measurements)
+    rig.check_period(frames, "CML", 0.25)
     cts = charger_frames(rig, "CTS", since=cml.timestamp - 0.5)
     if cts:
         check_lengths(cts, "CTS", 7)
         check_decoded(cts, "CTS")
         if len(cts) >= 4:
-            check_period(cts, "CTS", 0.5, rig.timing.tolerance, measurements, min_count=4)
+            rig.check_period(cts, "CTS", 0.5, min_count=4)
     measurements.record("CTS.sent", bool(cts))
 
 
@@ -114,11 +113,11 @@ def test_dp2002_bro00(rig: ChargerRig, measurements: Measurements) -> None:
         if early
         else "",
     )
-    cro = expect_message(
+    expect_message(
         rig.capture, "CRO", src=CHARGER, since=bro_aa.timestamp, within=CRO_AFTER_BRO_AA_S,
         what="CRO after BRO(0xAA)",
+        measurements=measurements, key="cro_after_bro_aa",
     )  # fmt: skip
-    measurements.record("cro_after_bro_aa", Latency.between(bro_aa.timestamp, cro.timestamp, 5))
 
 
 @case("DP.2003", f"{CLAUSE}; GB/T 27930-2015 CRO (PGN 0x0A00)", "CRO(0x00) transmission")
@@ -135,23 +134,19 @@ def test_dp2003_cro(rig: ChargerRig, measurements: Measurements) -> None:
     bro_aa = first(rig, "BRO", BMS, bms_ready=0xAA)
     cro = first(rig, "CRO", CHARGER)
     cro_aa = first(rig, "CRO", CHARGER, charger_ready=0xAA)
-    measurements.record("cro_after_bro_aa", Latency.between(bro_aa.timestamp, cro.timestamp, 5))
-    measurements.record(
-        "cro_aa_after_bro_aa", Latency.between(bro_aa.timestamp, cro_aa.timestamp, 60)
+    rig.check_interval(
+        "cro_after_bro_aa", bro_aa.timestamp, cro, CRO_AFTER_BRO_AA_S, "CRO after BRO(0xAA)"
     )
-    check(
-        cro.timestamp - bro_aa.timestamp <= CRO_AFTER_BRO_AA_S,
-        f"CRO within {CRO_AFTER_BRO_AA_S:g} s of BRO(0xAA)",
-        f"{cro.timestamp - bro_aa.timestamp:.3f} s",
-    )
+    rig.check_interval(
+        "cro_aa_after_bro_aa", bro_aa.timestamp, cro_aa, CRO_AA_AFTER_BRO_AA_S,
+        "CRO(0xAA) after BRO(0xAA)",
+    )  # fmt: skip
     ccs = rig.capture.wait_for("CCS", src=CHARGER, since=cro.timestamp, timeout=3.0)
     until = ccs.timestamp if ccs else rig.capture.now()
     frames = charger_frames(rig, "CRO", since=cro.timestamp, until=until)
     check_lengths(frames, "CRO", 1)
     check_decoded(frames, "CRO")
-    check_period(
-        frames, "CRO", 0.25, rig.timing.tolerance, measurements, min_count=3, per_content=True
-    )
+    rig.check_period(frames, "CRO", 0.25, min_count=3, per_content=True)
 
 
 def _bro_timeout(rig: ChargerRig, measurements: Measurements, script: BmsScript) -> None:

@@ -15,8 +15,7 @@ from typing import Any
 from bench.can.capture import Record
 from bench.cases import Measurements, case, check
 from bench.gbt27930.bms_role import BmsScript, Phase
-from bench.gbt27930.checks import check_decoded, check_lengths, check_period, expect_message
-from bench.timing import Latency
+from bench.gbt27930.checks import check_decoded, check_lengths, expect_message
 from fixtures.gbt27930.rig import ChargerRig
 from testcases.gbt27930.charger.steps import (
     BMS,
@@ -104,14 +103,14 @@ def test_v2g_dp1001_cdc(rig: ChargerRig, measurements: Measurements) -> None:
     cdc = expect_message(
         rig.capture, "CDC", src=CHARGER, since=bcp.timestamp, within=CML_AFTER_BCP_S,
         what="CDC after BCP",
+        measurements=measurements, key="cdc_after_bcp",
     )  # fmt: skip
-    measurements.record("cdc_after_bcp", Latency.between(bcp.timestamp, cdc.timestamp))
     reach(rig, Phase.CHARGING, SESSION_S, "CRO(0xAA)")
     cro = first(rig, "CRO", CHARGER, since=t)
     frames = charger_frames(rig, "CDC", since=cdc.timestamp, until=cro.timestamp)
     check_lengths(frames, "CDC", 8)
     check_decoded(frames, "CDC")
-    check_period(frames, "CDC", 0.25, rig.timing.tolerance, measurements)
+    rig.check_period(frames, "CDC", 0.25)
     v = cdc.values
     measurements.record("CDC", {k: v[k] for k in sorted(v)})
     check(v.get("discharge_supported") == 1, "CDC discharge_supported = yes", cdc.describe())

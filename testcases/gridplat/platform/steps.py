@@ -66,10 +66,12 @@ def conforms(schema: str, data: Any, what: str) -> None:
 
 def pushed(rig: PlatformRig, job: str, since: int, timeout: float, what: str,
            match: Any = lambda d: True) -> Notification:  # fmt: skip
+    started = time.monotonic()
     found = rig.inbox.wait(names(rig)[job], timeout, since=since, match=match)
     if found is None:
         seen = sorted({n.endpoint for n in rig.inbox.since(since)})
         fail(f"{what} within {timeout:g} s", f"pushes: {', '.join(seen) or 'none'}")
+    rig.check_push_time(started, found.t, timeout, what)
     return found
 
 

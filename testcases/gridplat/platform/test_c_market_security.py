@@ -6,18 +6,13 @@ import time
 
 from bench.cases import case, check
 from bench.platform.ret import Ret
-from bench.timing import Latency
 from testcases.gridplat.platform.steps import names, ok
 
 CLAUSE = "grid-level interaction access interface (bench interpretation): market"
 
 
 def _timed(rig, exchange):
-    rig.measurements.record("ack", Latency(round(exchange.elapsed_ms, 3),
-                                           rig.config.ack_limit_s * 1000))  # fmt: skip
-    check(exchange.elapsed_ms <= rig.config.ack_limit_s * 1000,
-          f"the acknowledgement within {rig.config.ack_limit_s:g} s",
-          f"{exchange.elapsed_ms:.0f} ms")  # fmt: skip
+    rig.check_ack(exchange)
 
 
 @case("GP.M.01", CLAUSE, "Market clearing results are confirmed")

@@ -133,11 +133,13 @@ def waited(rig: PlatformRig, endpoint: str, since: int, match: Callable[[Any], b
            what: str) -> Notification:  # fmt: skip
     """The DUT's push within ``ack_limit_s``, timed from ``since``'s mark."""
     limit = rig.config.ack_limit_s
+    started = time.monotonic()
     found = rig.inbox.wait(endpoint, limit, since=since, match=match)
     if found is None:
         pushed = [f"{n.endpoint} {json.dumps(n.data, ensure_ascii=False)[:120]}"
                   for n in rig.inbox.since(since)]  # fmt: skip
         fail(f"{what} within {limit:g} s", "; ".join(pushed) or "no push at all")
+    rig.check_push_time(started, found.t, limit, what)
     return found
 
 
