@@ -20,7 +20,7 @@ import pytest
 
 from bench.can.node import tune_for_realtime
 from bench.plugin import default_out_dir
-from bench.profile import ProfileError, load_profile
+from bench.profile import Profile, ProfileError, load_profile
 from bench.suites import ALL_SUITES, Suite, SuiteError, all_suites, select_suites
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -304,6 +304,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)  # refuse a bad profile before pytest starts
     if not _signing_key_ok(profile.report.signing_key, profile.report.signature):
         return EXIT_USAGE
+    if not _pdf_key_ok(profile):
+        return EXIT_USAGE
     if args.resume and not args.out:
         print("vgi-bench: --resume needs --out (the run to carry on)", file=sys.stderr)
         return EXIT_USAGE
@@ -346,6 +348,24 @@ def _resumed_status(code: int, out_dir: Path) -> int:
         return _exit_status(code)
     totals = json.loads(path.read_text(encoding="utf-8")).get("totals", {})
     return EXIT_FAILED if totals.get("failed") or totals.get("error") else EXIT_OK
+
+
+def _pdf_key_ok(profile: Profile) -> bool:
+    """A lab's PDF key and certificate named in the profile must load before the run too
+    (the bench's own, made on first use, and a missing pyHanko only leave the PDF unsigned)."""
+    report = profile.report
+    if not (report.pdf_signing_key or report.pdf_certificate or report.pdf_chain):
+        return True
+    from reports.pades import PdfSigningError, load_pdf_signer, pyhanko_available
+
+    if not pyhanko_available():
+        return True  # the run says so at the end and keeps the unsigned PDF
+    try:
+        load_pdf_signer(report.pdf_signing_key, report.pdf_certificate, report.pdf_chain)
+    except PdfSigningError as exc:
+        print(f"vgi-bench: profile: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _signing_key_ok(signing_key: str | None, algorithm: str) -> bool:
@@ -415,6 +435,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild summary.json, report.html and report.pdf, then sign the run again."""
+    from bench.junit import relabel as relabel_junit
     from bench.results import build_summary, read_results, write_summary
     from reports.build import build_reports
 
@@ -435,7 +456,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     if isinstance(old.get("bench"), dict):  # the bench that ran the cases, not this one
         summary["bench"] = old["bench"]
+    if not summary["clocks"] and isinstance(old.get("clocks"), list):
+        summary["clocks"] = old["clocks"]  # rebuilt from summary.json alone
     write_summary(out_dir, summary)
+    if (out_dir / "junit.xml").exists():  # a run from before the suite/case names
+        relabel_junit(out_dir / "junit.xml")
     built = build_reports(summary, out_dir)
     for path in (built.html, built.pdf, built.sig):
         if path is not None:

@@ -36,6 +36,7 @@ class Clock:
     rate_ppm: float = 0.0  # expanded (k = 2) rate uncertainty
     host_offset_s: float = 0.0  # expanded, between this clock and the host's time.time()
     source: str = ""
+    kind: str = "host"  # "hardware" (the adapter's clock), "kernel" or "host"
     interface: str | None = None
     channel: str | None = None
 
@@ -55,6 +56,7 @@ class Clock:
         if self.bus == "can":
             entry.update(interface=self.interface, channel=self.channel)
         entry.update(
+            kind=self.kind,
             stamped_by=self.stamped_by,
             resolution_s=self.resolution_s,
             uncertainty_s=self.uncertainty_s,
@@ -78,6 +80,7 @@ def _clock(bus: str, row: dict[str, Any], **where: Any) -> Clock:
         rate_ppm=float(row.get("rate_ppm", 0.0)),
         host_offset_s=float(row.get("host_offset_s", 0.0)),
         source=str(row.get("source", "")),
+        kind=str(row.get("kind", "host")),
         **where,
     )
 

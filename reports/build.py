@@ -58,7 +58,7 @@ def signer_for(summary: dict[str, Any]) -> Signer:
 def pdf_signer_for(summary: dict[str, Any]) -> PdfSigner:
     """The lab's PDF key and certificate, or the bench's self-signed one (PdfSigningError)."""
     if not pyhanko_available():
-        raise PdfSigningError("pyhanko is not installed (pip install pyhanko)")
+        raise PdfSigningError("pyhanko is not installed (pip install 'vgi-bench[report]')")
     settings = report_settings(summary)
     return load_pdf_signer(
         settings.get("pdf_signing_key"),

@@ -145,6 +145,7 @@ def clocks(summary: Mapping[str, Any]) -> list[dict[str, str]]:
             "bus": _word(item.get("bus")),
             "interface": _word(item.get("interface")),
             "channel": _word(item.get("channel")),
+            "kind": _word(item.get("kind")),
             "stamped_by": _word(item.get("stamped_by")),
             "resolution": _seconds(item.get("resolution_s")),
             "uncertainty": _seconds(item.get("uncertainty_s")),

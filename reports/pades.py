@@ -355,7 +355,7 @@ def sign_pdf(path: Path, signer: PdfSigner) -> Path:
     """Sign the PDF at ``path`` in place (atomically): an unsigned PDF is kept on error."""
     path = Path(path)
     if not pyhanko_available():
-        raise PdfSigningError("pyhanko is not installed (pip install pyhanko)")
+        raise PdfSigningError("pyhanko is not installed (pip install 'vgi-bench[report]')")
     pdf = _read(path, "PDF")
     try:
         signed = _signed_bytes(pdf, signer)

@@ -191,6 +191,25 @@ def test_run_pdf_signed_by_bench_self_signed_certificate(
         f"report.pdf: OK: PAdES signature intact, whole file, by vgi-bench self-signed ({LAB}) "
         "(self-signed certificate)" in out
     )
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert "PDF signature (PAdES)" in html and "self-signed bench certificate" in html
+
+
+def test_run_refuses_an_unusable_lab_pdf_key_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "key.pem").write_text("not a key")
+    (tmp_path / "cert.pem").write_text("not a certificate")
+    profile = tmp_path / "p.toml"
+    profile.write_text(
+        '[dut]\nvendor="a"\nmodel="b"\nserial="s"\nfirmware="f"\nsimulated=true\n'
+        '[report]\npdf_signing_key="key.pem"\npdf_certificate="cert.pem"\n'
+    )
+    out = tmp_path / "out"
+    code = main(["run", "--suite", "gbt27930.bms", "--profile", str(profile), "--out", str(out)])
+    assert code == 2
+    assert "profile:" in capsys.readouterr().err
+    assert not out.exists()  # refused before any case ran
 
 
 def test_changed_byte_breaks_the_pdf_signature(small_pdf: Path) -> None:
@@ -366,7 +385,7 @@ def test_no_pyhanko_keeps_the_unsigned_pdf(
     built = build_reports(sample_summary(), run)
     assert built.pdf and not built.pdf_signed
     assert built.problems == [
-        "report.pdf not signed: pyhanko is not installed (pip install pyhanko)"
+        "report.pdf not signed: pyhanko is not installed (pip install 'vgi-bench[report]')"
     ]
     assert main(["verify", str(run)]) == 0
     assert "report.pdf: not signed (no PDF signature)" in capsys.readouterr().out

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bench.cases import Measurements, check, fail
-from bench.decision import Rule
+from bench.decision import Judged, Rule, combine, judge, require_pass
 from bench.gbt27930.bms_role import BmsScript
 from bench.power import analysis
 from bench.power.sampler import Sample
@@ -81,6 +81,32 @@ def uncertainty(rig: PowerRig, quantity: str, reading: float) -> float:
         if config.driver == rig.rack.analyzer().cmap.name and quantity in config.accuracy:
             return Accuracy(*config.accuracy[quantity]).expanded(reading)
     return 0.0
+
+
+def sampled_time_uncertainty_s(rig: PowerRig, seconds: float) -> float:
+    """Expanded uncertainty (k=2) of a time from a CAN stamp (the BCL, the BST) to an
+    analyzer sample: the sample period quantises the instant (the true crossing lies
+    within one period before the sample that shows it: rectangular, U = period / sqrt 3)
+    and the host clock that stamps the samples sits beside the bus clock."""
+    period = rig.profile.power.sample_period_s
+    bus = rig.can.capture.timing.clock.difference_uncertainty(seconds, from_host=True)
+    return combine(period / 3**0.5, bus)
+
+
+def judge_figure(
+    rig: PowerRig, measurements: Measurements, key: str, value: float, *, uncertainty: float,
+    unit: str, what: str, limit: float | None = None, low: float | None = None,
+) -> Judged:  # fmt: skip
+    """Record ``value`` judged against its limit with U (the run's decision rule) and fail
+    the case unless it passed ("not proven" inside the guard band fails too, saying so)."""
+    found = judge(value, uncertainty=uncertainty, rule=rule(rig), unit=unit, limit=limit, low=low)
+    measurements.record(key, found)
+    return require_pass(found, what)
+
+
+def reading_uncertainty_rel(rig: PowerRig, quantity: str, reading: float) -> float:
+    """The expanded uncertainty of one reading relative to it (0 for a zero reading)."""
+    return uncertainty(rig, quantity, reading) / abs(reading) if reading else 0.0
 
 
 def rule(rig: PowerRig) -> Rule:
