@@ -48,9 +48,9 @@ bench: $(STAMP)
 dbc: $(STAMP)
 	$(BIN)/vgi-bench dbc gbt27930-2015.dbc
 
-# the profile's JSON Schema shipped with the package, regenerated from bench/profile.py
+# the profile's JSON Schema shipped with the package, regenerated from vgi_bench/profile.py
 schema: $(STAMP)
-	$(BIN)/vgi-bench schema > bench/data/profile.schema.json
+	$(BIN)/vgi-bench schema > vgi_bench/data/profile.schema.json
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

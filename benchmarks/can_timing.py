@@ -22,12 +22,12 @@ import uuid
 
 import can
 
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.node import REALTIME_SWITCH_INTERVAL_S, CanNode
-from bench.can.transport import TP_CM_PGN, TP_DT_PGN, encode_rts
-from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
-from bench.gbt27930.messages import MessageTable
-from bench.timing import percentiles
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.can.node import REALTIME_SWITCH_INTERVAL_S, CanNode
+from vgi_bench.can.transport import TP_CM_PGN, TP_DT_PGN, encode_rts
+from vgi_bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
+from vgi_bench.gbt27930.messages import MessageTable
+from vgi_bench.timing import percentiles
 
 
 def _bus(channel: str) -> can.BusABC:

@@ -12,8 +12,8 @@ import asyncio
 import socket
 import sys
 
-from bench.ocpp.load import run_load
-from fixtures.ocpp.csms_ref import ReferenceCsms
+from vgi_bench.ocpp.load import run_load
+from vgi_bench.reference.ocpp.csms_ref import ReferenceCsms
 
 
 def _free_port() -> int:

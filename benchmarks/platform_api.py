@@ -19,11 +19,11 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.platform.algorithms import make_cipher, make_signer
-from bench.platform.envelope import EnvelopeCodec, Request
-from bench.platform.link import client_for
-from bench.profile import load_profile
-from fixtures.platform.tcec102 import ReferenceTcec102Platform
+from vgi_bench.platform.algorithms import make_cipher, make_signer
+from vgi_bench.platform.envelope import EnvelopeCodec, Request
+from vgi_bench.platform.link import client_for
+from vgi_bench.profile import load_profile
+from vgi_bench.reference.platform.tcec102 import ReferenceTcec102Platform
 
 KEY = "1234567890abcdef"
 SM2_KEY = "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8"

@@ -34,7 +34,7 @@ def standard_timer_s(measurements: dict) -> float:
 def run_suite(suite: str, fast: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        args = [sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--out", str(out)]
+        args = [sys.executable, "-m", "vgi_bench.cli", "run", "--suite", suite, "--out", str(out)]
         if fast:
             args += ["--", "-m", "not slow"]
         started = time.monotonic()

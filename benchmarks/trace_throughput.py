@@ -6,9 +6,9 @@ with shifted timestamps and a 3 s quiet gap between copies, as a bench running c
 after case writes it), saves it as ``.asc`` and ``.blf``, then measures in fresh
 processes:
 
-- ``decode``: :func:`bench.gbt27930.trace.decode_log` over frames already in memory;
+- ``decode``: :func:`vgi_bench.gbt27930.trace.decode_log` over frames already in memory;
 - ``read+decode``: reading the file with python-can and decoding it, as the CLI does;
-- ``checks``: :func:`bench.gbt27930.trace.run_checks` over the decoded entries.
+- ``checks``: :func:`vgi_bench.gbt27930.trace.run_checks` over the decoded entries.
 
 Each measurement runs in its own process so its peak RSS (``ru_maxrss``) is its own;
 ``baseline`` is the RSS of the same process before it read anything. Not a test: the
@@ -41,11 +41,11 @@ def _rss_mb() -> float:
 def source_session(source: str | None) -> list[can.Message]:
     """One normal session: from ``source`` (any log), else recorded now (a few seconds)."""
     if source:
-        from bench.gbt27930.trace import read_log
+        from vgi_bench.gbt27930.trace import read_log
 
         return list(read_log(source))
-    from bench.gbt27930.bms_role import BmsScript
-    from fixtures.gbt27930.recording import record_session
+    from vgi_bench.gbt27930.bms_role import BmsScript
+    from vgi_bench.reference.gbt27930.recording import record_session
 
     return record_session(script=BmsScript(charge_for_s=CHARGE_S))
 
@@ -83,7 +83,7 @@ def write_logs(session: list[can.Message], frames: int, out: Path) -> list[Path]
 
 def child(mode: str, path: str) -> None:
     """One measurement in this (fresh) process; prints one JSON line."""
-    from bench.gbt27930.trace import decode_log, read_log, run_checks
+    from vgi_bench.gbt27930.trace import decode_log, read_log, run_checks
 
     baseline = _rss_mb()
     result: dict[str, object] = {"mode": mode, "file": Path(path).name}

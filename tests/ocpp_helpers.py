@@ -48,7 +48,7 @@ def run_ocpp_case(
 
 def security_keys(directory, profile: int, password: str = "vgi-test-password-0001") -> str:
     """``[ocpp]`` keys for security ``profile`` with a throwaway PKI made in ``directory``."""
-    from bench.ocpp.pki import make_ca, make_leaf
+    from vgi_bench.ocpp.pki import make_ca, make_leaf
 
     ca = make_ca(directory)
     leaf = make_leaf(directory, "leaf", "CP_1", ca)
@@ -73,7 +73,7 @@ def run_ocpp_suite(tmp_path, suite: str, version: str) -> tuple[int, dict[str, d
     )
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
+        [sys.executable, "-m", "vgi_bench.cli", "run", "--suite", suite, "--profile", str(profile),
          "--out", str(out), "--", "-p", "no:randomly", "-q", *FAST],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

@@ -69,7 +69,7 @@ def run_cases(
                             extra=section or platform_section())  # fmt: skip
     out = tmp / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
+        [sys.executable, "-m", "vgi_bench.cli", "run", "--suite", suite, "--profile", str(profile),
          "--out", str(out), "-k", selector, "--", *QUICK_PYTEST],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

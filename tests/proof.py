@@ -64,7 +64,8 @@ def run_case(
     out = tmp / "out"
     proc = subprocess.run(
         [
-            sys.executable, "-m", "bench.cli", "run", "--suite", suite, "--profile", str(profile),
+            sys.executable, "-m", "vgi_bench.cli", "run", "--suite", suite,
+            "--profile", str(profile),
             "--out", str(out), "-k", selector, "--", "-p", "no:randomly", "-q",
             # the PDF has its own tests; hypothesis and assert rewriting cost CPU per run
             "--vgi-no-pdf", "-p", "no:hypothesispytest", "--assert=plain", *pytest_args,
@@ -107,8 +108,8 @@ def assert_caught(outcome: Outcome, case_id: str, fault: str) -> None:
 
 def suite_case_ids(suite: str) -> set[str]:
     """Every case id a registered suite collects."""
-    from bench.cli import collect_cases
-    from bench.suites import all_suites
+    from vgi_bench.cli import collect_cases
+    from vgi_bench.suites import all_suites
 
     return {case_id for _, case_id, _, _ in collect_cases([all_suites()[suite].path()])}
 

@@ -11,7 +11,7 @@ import copy
 from html.parser import HTMLParser
 from typing import Any
 
-from bench.profile import load_profile
+from vgi_bench.profile import load_profile
 
 LAB_REPORT = {
     "lab": "ACME EV Test Lab",
@@ -60,7 +60,7 @@ CLOCKS = [
     }
 ]
 
-#: A BRM through the transport protocol and a CHM, as bench.evidence stores them.
+#: A BRM through the transport protocol and a CHM, as vgi_bench.evidence stores them.
 FRAMES = [
     {
         "t": -0.25,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.gbt27930.bms import BMS_FAULTS
 from tests.proof import (
     assert_caught,
     case_timeout,
@@ -17,6 +16,7 @@ from tests.proof import (
     suite_case_ids,
 )
 from tests.test_charger_cases_proof import selector
+from vgi_bench.reference.gbt27930.bms import BMS_FAULTS
 
 SUITE = "gbt27930.bms"
 

@@ -1,4 +1,5 @@
-"""Each frame reaches the capture exactly once, whatever the interface echoes (bench/can/bus.py).
+"""Each frame reaches the capture exactly once, whatever the interface echoes
+(vgi_bench/can/bus.py).
 
 The bench records its own transmissions through the driver's echo (virtual, socketcan,
 pcan, kvaser, vector, ...), the medium's loopback (udp_multicast) or a software echo
@@ -18,15 +19,15 @@ from collections.abc import Callable, Iterator
 import can
 import pytest
 
-from bench.can.bus import (
+from vgi_bench.can.bus import (
     EchoMode,
     attach_tx_echo,
     echo_mode,
     open_bus,
     open_recording_bus,
 )
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.node import CanNode
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.can.node import CanNode
 
 CHM_PGN = 0x2600
 BHM_PGN = 0x2700

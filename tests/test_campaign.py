@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from bench.campaign import CampaignError, Progress, load_campaign
-from bench.cli import main
-from reports.repeatability import repeatability
-from reports.signing import verify_run
+from vgi_bench.campaign import CampaignError, Progress, load_campaign
+from vgi_bench.cli import main
+from vgi_bench.reports.repeatability import repeatability
+from vgi_bench.reports.signing import verify_run
 
 FAKE_SUITE = """
-from bench.cases import case
+from vgi_bench.cases import case
 
 @case("X.1", "GB/T 34658-2017 §7.5.1", "first")
 def test_first(measurements):
@@ -182,7 +182,7 @@ def test_campaign_runs_repeats_and_resumes(tmp_path: Path, env: dict[str, str]) 
         '[[run]]\nname = "charger"\nsuites = ["gbt27930.charger"]\nk = "DP.1001"\n'
         'pytest_args = ["--vgi-no-pdf"]\n',  # the PDF has its own tests
     )
-    cmd = [sys.executable, "-m", "bench.cli", "campaign", str(path)]
+    cmd = [sys.executable, "-m", "vgi_bench.cli", "campaign", str(path)]
     proc = sh(cmd, env=env, timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = tmp_path / "out"

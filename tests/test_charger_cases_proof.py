@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.gbt27930.charger import CHARGER_FAULTS
 from tests.proof import (
     assert_caught,
     case_timeout,
@@ -20,6 +19,7 @@ from tests.proof import (
     run_case,
     suite_case_ids,
 )
+from vgi_bench.reference.gbt27930.charger import CHARGER_FAULTS
 
 SUITE = "gbt27930.charger"
 

@@ -11,12 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import main
-from reports.build import build_reports
-from reports.checksums import SUMS_KEY_NAME, SUMS_NAME, SUMS_SIG_NAME, parse_sums, sums_text
-from reports.signing import SIG_NAME, load_signer, sign_run, write_checksums
 from tests.test_report_html import sample_summary
 from tests.test_signing import SM2_PRIVATE, fake_run
+from vgi_bench.cli import main
+from vgi_bench.reports.build import build_reports
+from vgi_bench.reports.checksums import (
+    SUMS_KEY_NAME,
+    SUMS_NAME,
+    SUMS_SIG_NAME,
+    parse_sums,
+    sums_text,
+)
+from vgi_bench.reports.signing import SIG_NAME, load_signer, sign_run, write_checksums
 
 OPENSSL_SM2 = ["-digest", "sm3", "-pkeyopt", "distid:1234567812345678"]
 

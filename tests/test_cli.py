@@ -1,7 +1,7 @@
-"""``vgi-bench`` command line (bench/cli.py) against the outside contract (CONTRACT.md).
+"""``vgi-bench`` command line (vgi_bench/cli.py) against the outside contract (CONTRACT.md).
 
-Commands run as the contract's users run them, in a subprocess (``python -m bench.cli``),
-except where an in-process call of :func:`bench.cli.main` is simpler and starts no pytest.
+Commands run as the contract's users run them, in a subprocess (``python -m vgi_bench.cli``),
+except where an in-process call of :func:`vgi_bench.cli.main` is simpler and starts no pytest.
 The one real ``run`` is shared by the module (it takes a few seconds).
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import cantools
 import pytest
 
-from bench.cli import main
-from fixtures.gbt27930.charger import CHARGER_FAULTS
+from vgi_bench.cli import main
+from vgi_bench.reference.gbt27930.charger import CHARGER_FAULTS
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = "gbt27930.charger"
@@ -28,7 +28,7 @@ CASE = "test_dp1001_chm"
 
 def vgi(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bench.cli", *args],
+        [sys.executable, "-m", "vgi_bench.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -232,7 +232,7 @@ def test_run_writes_summary_per_contract(passed_run: Run) -> None:
     assert case["id"] == "DP.1001"
     assert case["description"].startswith("Purpose: ")
     assert 1 <= len(case["frames"]) <= 12
-    last = case["frames"][-1]  # structured: decoded beside the bytes (bench.evidence)
+    last = case["frames"][-1]  # structured: decoded beside the bytes (vgi_bench.evidence)
     assert last["t"] == 0.0 and last["name"] == "CHM" and last["hex"] == "01 01 00"
     assert last["from"] == "charger" and last["src"] == "0x56" and last["pgn"] == "0x2600"
     assert last["fields"] and all(isinstance(k, str) for k in last["fields"])

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.suites import ALL_SUITES, BUILTIN_SUITES, SuiteError, all_suites, select_suites
-from bench.version import checkout_commit, describe, package_version
+from vgi_bench.suites import ALL_SUITES, BUILTIN_SUITES, SuiteError, all_suites, select_suites
+from vgi_bench.version import checkout_commit, describe, package_version
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def vgi(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bench.cli", *args],
+        [sys.executable, "-m", "vgi_bench.cli", *args],
         capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd,
     )  # fmt: skip
 
@@ -80,7 +80,7 @@ def test_list_json_is_machine_readable(tmp_path: Path) -> None:
     assert order == sorted(order, key=asked.index)  # suite by suite, as asked
     first = cases[0]
     assert first["id"] == "BP.1001" and "GB/T 34658" in first["clause"] and first["title"]
-    assert first["nodeid"].startswith("testcases/gbt27930/bms/test_")
+    assert first["nodeid"].startswith("vgi_bench/testcases/gbt27930/bms/test_")
     assert "::test_bp1001" in first["nodeid"]
     assert list(tmp_path.iterdir()) == []  # listing writes nothing
 

@@ -1,4 +1,4 @@
-"""The DBC export (bench/gbt27930/dbc.py) as CAN tools read it: a J1939 database whose
+"""The DBC export (vgi_bench/gbt27930/dbc.py) as CAN tools read it: a J1939 database whose
 messages decode a recorded session to the values the bench decodes.
 
 The J1939 attributes are checked in the file's text (``BA_DEF_`` / ``BA_DEF_DEF_`` /
@@ -14,13 +14,13 @@ from typing import Any
 import cantools
 import pytest
 
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
-from bench.cli import main
-from bench.gbt27930.dbc import export_dbc
-from bench.gbt27930.editions import EDITIONS
-from bench.gbt27930.messages import MessageSpec, MessageTable, SignalSpec, Value
-from bench.gbt27930.trace import decode_log
-from fixtures.gbt27930.recording import record_session
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS
+from vgi_bench.cli import main
+from vgi_bench.gbt27930.dbc import export_dbc
+from vgi_bench.gbt27930.editions import EDITIONS
+from vgi_bench.gbt27930.messages import MessageSpec, MessageTable, SignalSpec, Value
+from vgi_bench.gbt27930.trace import decode_log
+from vgi_bench.reference.gbt27930.recording import record_session
 
 TABLE = MessageTable.gbt27930_2015()
 

@@ -1,4 +1,4 @@
-"""The decision rule (bench/decision.py), the clocks (bench/clocks.py) and timing verdicts.
+"""The decision rule (vgi_bench/decision.py), the clocks (vgi_bench/clocks.py) and timing verdicts.
 
 ILAC-G8 guarded acceptance (w = U) and simple acceptance; every judged figure carries the
 same keys; every CAN interface the bench echoes on names its clock; a timing verdict
@@ -13,19 +13,19 @@ import threading
 import pytest
 import tomllib
 
-from bench.can.bus import DRIVER_ECHO, EchoMode
-from bench.can.capture import Capture
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.cases import CaseFailure, Measurements
-from bench.clocks import Clock, can_clock, socket_clock
-from bench.decision import Decision, Rule, judge, require_pass
-from bench.gbt27930.checks import check_period, check_timeout_report, expect_message
-from bench.gbt27930.messages import MessageTable
-from bench.gbt27930.timeouts import timing_2015
-from bench.profile import ProfileError, parse_profile
-from bench.results import build_summary
-from bench.timing import PeriodStats, TimeJudge, socket_timing
-from instruments.calibration import decide
+from vgi_bench.can.bus import DRIVER_ECHO, EchoMode
+from vgi_bench.can.capture import Capture
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.cases import CaseFailure, Measurements
+from vgi_bench.clocks import Clock, can_clock, socket_clock
+from vgi_bench.decision import Decision, Rule, judge, require_pass
+from vgi_bench.gbt27930.checks import check_period, check_timeout_report, expect_message
+from vgi_bench.gbt27930.messages import MessageTable
+from vgi_bench.gbt27930.timeouts import timing_2015
+from vgi_bench.instruments.calibration import decide
+from vgi_bench.profile import ProfileError, parse_profile
+from vgi_bench.results import build_summary
+from vgi_bench.timing import PeriodStats, TimeJudge, socket_timing
 
 TABLE = MessageTable.gbt27930_2015()
 JUDGED_KEYS = {
@@ -271,10 +271,10 @@ SLOW_CLOCK = Clock("ocpp", "a host clock with 5 s stamps", 1e-9, 5.0)
 
 
 def test_ocpp_call_within_its_wait_is_judged_with_the_log_clock() -> None:
-    from bench.ocpp.checks import expect_call
-    from bench.ocpp.frames import Frame as OcppFrame
-    from bench.ocpp.frames import Kind
-    from bench.ocpp.log import RX, MessageLog
+    from vgi_bench.ocpp.checks import expect_call
+    from vgi_bench.ocpp.frames import Frame as OcppFrame
+    from vgi_bench.ocpp.frames import Kind
+    from vgi_bench.ocpp.log import RX, MessageLog
 
     def log_with_heartbeat(clock: Clock, rule: Rule = Rule.GUARDED) -> MessageLog:
         log = MessageLog(timing=TimeJudge(clock, rule))
@@ -294,11 +294,11 @@ def test_ocpp_call_within_its_wait_is_judged_with_the_log_clock() -> None:
 
 
 def test_ocpp_answer_is_judged_against_the_call_timeout() -> None:
-    from bench.ocpp.checks import judge_response
-    from bench.ocpp.frames import Frame as OcppFrame
-    from bench.ocpp.frames import Kind
-    from bench.ocpp.log import RX, TX, MessageLog
-    from bench.ocpp.session import Exchange
+    from vgi_bench.ocpp.checks import judge_response
+    from vgi_bench.ocpp.frames import Frame as OcppFrame
+    from vgi_bench.ocpp.frames import Kind
+    from vgi_bench.ocpp.log import RX, TX, MessageLog
+    from vgi_bench.ocpp.session import Exchange
 
     log = MessageLog()
     call = log.add(TX, "c", OcppFrame(Kind.CALL, "7", "Reset", {"type": "Immediate"}))
@@ -315,9 +315,9 @@ def test_ocpp_answer_is_judged_against_the_call_timeout() -> None:
 
 
 def test_platform_acknowledgement_is_judged() -> None:
-    from bench.platform.client import Exchange as PlatformExchange
-    from bench.profile import PlatformConfig
-    from fixtures.platform.rig import PlatformRig
+    from vgi_bench.platform.client import Exchange as PlatformExchange
+    from vgi_bench.profile import PlatformConfig
+    from vgi_bench.rigs.platform import PlatformRig
 
     m = Measurements()
     rig = PlatformRig(PlatformConfig(ack_limit_s=5.0), None, None, None, m,

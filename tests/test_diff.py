@@ -1,6 +1,6 @@
 """``vgi-bench diff RUN_A RUN_B``: changed verdicts (exit 1) and figures that moved enough.
 
-Unit tests on small run directories for each rule of reports/data/diff.toml, and real
+Unit tests on small run directories for each rule of vgi_bench/reports/data/diff.toml, and real
 runs: two back-to-back runs of the reference charger show no change, a run with a fault
 that moves a period and a verdict shows both.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from bench.cli import main
-from reports.diff import Rules, diff_runs, figures
+from vgi_bench.cli import main
+from vgi_bench.reports.diff import Rules, diff_runs, figures
 
 
 def case(case_id: str, verdict: str = "passed", **measurements: Any) -> dict[str, Any]:
@@ -240,13 +240,13 @@ def conformance_run(out: Path, *faults: str) -> Path:
     """Three cases of the charger suite against the reference charger (with ``faults``)."""
     args = ["run", "--suite", "gbt27930.charger", "-k", SELECTION, "--out", str(out)]
     if faults:
-        default = Path(__file__).resolve().parent.parent / "bench/data/default_profile.toml"
+        default = Path(__file__).resolve().parent.parent / "vgi_bench/data/default_profile.toml"
         profile = out.parent / f"{out.name}.toml"
         text = default.read_text(encoding="utf-8")
         profile.write_text(text.replace("faults = []", f"faults = {list(faults)!r}"), "utf-8")
         args += ["--profile", str(profile)]
     subprocess.run(
-        [sys.executable, "-m", "bench.cli", *args, "--", "--vgi-no-pdf", "-q"],
+        [sys.executable, "-m", "vgi_bench.cli", *args, "--", "--vgi-no-pdf", "-q"],
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
     assert (out / "results.jsonl").exists()

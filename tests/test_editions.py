@@ -10,18 +10,18 @@ from pathlib import Path
 import cantools
 import pytest
 
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.transport import TP_CM_PGN, TpCompleted, TpReceiver, TpSender
-from bench.cases import Measurements
-from bench.gbt27930.dbc import export_dbc
-from bench.gbt27930.messages import EDITIONS, Decoded, DecodeError, MessageTable
-from bench.profile import load_profile, parse_profile
-from fixtures.gbt27930.rig import charger_rig
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.can.transport import TP_CM_PGN, TpCompleted, TpReceiver, TpSender
+from vgi_bench.cases import Measurements
+from vgi_bench.gbt27930.dbc import export_dbc
+from vgi_bench.gbt27930.messages import EDITIONS, Decoded, DecodeError, MessageTable
+from vgi_bench.profile import load_profile, parse_profile
+from vgi_bench.rigs.gbt27930 import charger_rig
 
 T2015 = MessageTable.edition("2015")
 T2023 = MessageTable.edition("2023a")
 DRAFT = MessageTable.edition("v2g-draft")
-BASE_2015 = str(resources.files("bench.gbt27930").joinpath("data", "gbt27930_2015.toml"))
+BASE_2015 = str(resources.files("vgi_bench.gbt27930").joinpath("data", "gbt27930_2015.toml"))
 
 
 def decoded(table: MessageTable, name: str, hexdata: str) -> Decoded:

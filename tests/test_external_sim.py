@@ -37,7 +37,7 @@ class ExternalDut:
     def __init__(
         self, profile: Path, faults: tuple[str, ...] = (), role: str = "gbt-charger"
     ) -> None:
-        args = [sys.executable, "-m", "bench.cli", "sim", role, "--profile", str(profile)]
+        args = [sys.executable, "-m", "vgi_bench.cli", "sim", role, "--profile", str(profile)]
         for fault in faults:
             args += ["--fault", fault]
         self.proc = subprocess.Popen(
@@ -86,7 +86,8 @@ def test_cases_in_sequence_pass_external_charger(
     started = time.monotonic()
     proc = subprocess.run(
         [
-            sys.executable, "-m", "bench.cli", "run", "--suite", SUITE, "--profile", str(profile),
+            sys.executable, "-m", "vgi_bench.cli", "run", "--suite", SUITE,
+            "--profile", str(profile),
             "--out", str(out), "-k", "dp1001 or dp1003 or dn1001 or dp3001 or dp4001 or dp4002",
             "--", "--vgi-no-pdf",
         ],
@@ -126,7 +127,7 @@ def test_bms_cases_in_sequence_pass_external_bms(tmp_path: Path) -> None:
         out = tmp_path / "out"
         proc = subprocess.run(
             [
-                sys.executable, "-m", "bench.cli", "run", "--suite", "gbt27930.bms",
+                sys.executable, "-m", "vgi_bench.cli", "run", "--suite", "gbt27930.bms",
                 "--profile", str(profile), "--out", str(out),
                 "-k", "BP.1002 or BN.1001 or BP.3001 or BP.4001 or BP.4002", "--", "--vgi-no-pdf",
             ],
@@ -163,7 +164,8 @@ def test_capture_of_a_passing_external_run_passes_check(
     out = tmp_path / "out"
     proc = subprocess.run(
         [
-            sys.executable, "-m", "bench.cli", "run", "--suite", SUITE, "--profile", str(profile),
+            sys.executable, "-m", "vgi_bench.cli", "run", "--suite", SUITE,
+            "--profile", str(profile),
             "--out", str(out), "-k", "dp1001 or dp3001", "--", "--vgi-no-pdf",
         ],
         capture_output=True, text=True, timeout=300, check=False,
@@ -173,7 +175,7 @@ def test_capture_of_a_passing_external_run_passes_check(
     assert [(c["bus"], c["interface"]) for c in clocks] == [("can", "udp_multicast")]
     assert "loopback" in clocks[0]["stamped_by"]
     checked = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "check", str(out / "can.asc")],
+        [sys.executable, "-m", "vgi_bench.cli", "check", str(out / "can.asc")],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-2000:]

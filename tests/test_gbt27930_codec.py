@@ -8,8 +8,8 @@ from pathlib import Path
 import cantools
 import pytest
 
-from bench.gbt27930.dbc import export_dbc, to_cantools_database
-from bench.gbt27930.messages import Decoded, DecodeError, MessageSpec, MessageTable
+from vgi_bench.gbt27930.dbc import export_dbc, to_cantools_database
+from vgi_bench.gbt27930.messages import Decoded, DecodeError, MessageSpec, MessageTable
 
 TABLE = MessageTable.gbt27930_2015()
 ALL_NAMES = [spec.name for spec in TABLE]

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from instruments.command_map import all_models, get_model, template_regex
-from instruments.limits import CommandGuard, LimitViolation, SafetyLimits
-from instruments.link import InstrumentError, Link
-from instruments.sim.instruments import SimulatedSupply
-from instruments.sim.loop import LoopTransport
-from instruments.sim.plant import PowerStagePlant
-from instruments.supply import DcSupply
+from vgi_bench.instruments.command_map import all_models, get_model, template_regex
+from vgi_bench.instruments.limits import CommandGuard, LimitViolation, SafetyLimits
+from vgi_bench.instruments.link import InstrumentError, Link
+from vgi_bench.instruments.sim.instruments import SimulatedSupply
+from vgi_bench.instruments.sim.loop import LoopTransport
+from vgi_bench.instruments.sim.plant import PowerStagePlant
+from vgi_bench.instruments.supply import DcSupply
 
 SUPPLIES = sorted(n for n, m in all_models().items() if m.kind == "supply")
 ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True, width=64)

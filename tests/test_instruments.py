@@ -13,18 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from bench.profile import InstrumentConfig
-from fixtures.gbt27930.charger import PowerCommand
-from instruments.analyzer import Item
-from instruments.calibration import Accuracy, Calibration, CalibrationStatus, Decision, decide
-from instruments.command_map import all_models, get_model, parse_error, parse_number
-from instruments.limits import CommandGuard, LimitViolation, SafetyLimits
-from instruments.link import InstrumentError, Link
-from instruments.rack import InstrumentRack, safe_outputs
-from instruments.sim.instruments import SimulatedSupply
-from instruments.sim.loop import LoopTransport
-from instruments.sim.plant import PowerStagePlant
-from instruments.supply import DcSupply
+from vgi_bench.instruments.analyzer import Item
+from vgi_bench.instruments.calibration import (
+    Accuracy,
+    Calibration,
+    CalibrationStatus,
+    Decision,
+    decide,
+)
+from vgi_bench.instruments.command_map import all_models, get_model, parse_error, parse_number
+from vgi_bench.instruments.limits import CommandGuard, LimitViolation, SafetyLimits
+from vgi_bench.instruments.link import InstrumentError, Link
+from vgi_bench.instruments.rack import InstrumentRack, safe_outputs
+from vgi_bench.instruments.sim.instruments import SimulatedSupply
+from vgi_bench.instruments.sim.loop import LoopTransport
+from vgi_bench.instruments.sim.plant import PowerStagePlant
+from vgi_bench.instruments.supply import DcSupply
+from vgi_bench.profile import InstrumentConfig
+from vgi_bench.reference.gbt27930.charger import PowerCommand
 
 LIMITS = {"max_voltage_v": 800, "max_current_a": 300, "max_power_w": 150_000}
 SUPPLIES = [n for n, m in all_models().items() if m.kind == "supply"]
@@ -193,9 +199,9 @@ def test_outputs_go_off_on_an_exception() -> None:
 SIGTERM_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from bench.profile import InstrumentConfig
-    from instruments.rack import InstrumentRack, safe_outputs
-    from instruments.sim.plant import PowerStagePlant
+    from vgi_bench.profile import InstrumentConfig
+    from vgi_bench.instruments.rack import InstrumentRack, safe_outputs
+    from vgi_bench.instruments.sim.plant import PowerStagePlant
     rack = InstrumentRack({"supply": InstrumentConfig("ea-psb", "sim",
         {"max_voltage_v": 800, "max_current_a": 300})}, PowerStagePlant()).open()
     sim = rack.simulators["supply"]

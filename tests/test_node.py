@@ -1,4 +1,4 @@
-"""The CAN node runtime (bench/can/node.py) on python-can's ``virtual`` interface."""
+"""The CAN node runtime (vgi_bench/can/node.py) on python-can's ``virtual`` interface."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 import can
 import pytest
 
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.node import CanNode
-from bench.can.transport import TP_DT_PGN, TpAborted, TpCompleted
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.can.node import CanNode
+from vgi_bench.can.transport import TP_DT_PGN, TpAborted, TpCompleted
 
 CHM_PGN = 0x2600
 BRM_PGN = 0x0200
@@ -359,7 +359,7 @@ class Fragile(CanNode):
 def test_callback_exception_is_logged_and_recorded(
     new_bus: BusFactory, nodes: list[CanNode], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.ERROR, logger="bench.can.node")
+    caplog.set_level(logging.ERROR, logger="vgi_bench.can.node")
     node = Fragile(new_bus())
     other = new_bus()
     node.start()

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.ocpp.cp16 import CP16_FAULTS
 from tests.ocpp_helpers import assert_suite_passes, run_ocpp_case
 from tests.proof import assert_caught, faults_caught, proof_params, suite_case_ids
 from tests.test_ocpp_security_proof import SECURITY_CASE_FAULTS
+from vgi_bench.reference.ocpp.cp16 import CP16_FAULTS
 
 SUITE = "ocpp16.cp"
 
@@ -55,7 +55,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "TC_055_CS": ("trigger_unknown_connector_accepted",),
     "TC_017_1_CS": ("unlock_fails",),
     "TC_018_1_CS": ("unlock_keeps_transaction",),
-    # certificates (testcases/ocpp16/cp/test_certificates.py; the security profiles'
+    # certificates (vgi_bench/testcases/ocpp16/cp/test_certificates.py; the security profiles'
     # cases are proven in tests/test_ocpp_security_proof.py)
     "TC_074_CS": ("csr_wrong_common_name",),
     "TC_077_CS": ("accepts_foreign_certificate", "invalid_certificate_not_reported"),

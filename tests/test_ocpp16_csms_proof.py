@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.ocpp.csms_ref import CSMS_FAULTS
 from tests.ocpp_helpers import assert_suite_passes, run_ocpp_case
 from tests.proof import assert_caught, faults_caught, proof_params, suite_case_ids
 from tests.test_ocpp_security_proof import SECURITY_CASE_FAULTS
+from vgi_bench.reference.ocpp.csms_ref import CSMS_FAULTS
 
 SUITE = "ocpp16.csms"
 
@@ -25,7 +25,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_RPC_01_CSMS": ("unknown_action_not_supported",),
     "VGI_RPC_02_CSMS": ("drops_malformed_frames",),
     "VGI_RPC_03_CSMS": ("accepts_invalid_payload",),
-    # operator actions (testcases/ocpp16/csms/test_operator.py)
+    # operator actions (vgi_bench/testcases/ocpp16/csms/test_operator.py)
     "TC_010_CSMS": ("remote_start_wrong_id_token",),
     "TC_012_CSMS": ("remote_stop_wrong_transaction",),
     "TC_013_CSMS": ("reset_wrong_type",),
@@ -37,7 +37,7 @@ CASE_FAULTS: dict[str, tuple[str, ...]] = {
     "VGI_SC_03_CSMS": ("clear_profile_wrong_id",),
     "VGI_TRG_01_CSMS": ("trigger_wrong_message",),
     "VGI_UNL_01_CSMS": ("unlock_wrong_connector",),
-    # certificates (testcases/ocpp16/csms/test_certificates.py; the security profiles'
+    # certificates (vgi_bench/testcases/ocpp16/csms/test_certificates.py; the security profiles'
     # cases are proven in tests/test_ocpp_security_proof.py)
     "VGI_SEC_06_CSMS": ("signs_wrong_key", "unverifiable_chain", "no_certificate_signed"),
 }

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.ocpp.cp201 import CP201_FAULTS
 from tests.ocpp_helpers import assert_suite_passes, run_ocpp_case
 from tests.proof import assert_caught, faults_caught, proof_params, suite_case_ids
 from tests.test_ocpp_security_proof import SECURITY_CASE_FAULTS
+from vgi_bench.reference.ocpp.cp201 import CP201_FAULTS
 
 SUITE = "ocpp201.cp"
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench.ocpp.file_server import FileServer, dut_facing_host
+from vgi_bench.ocpp.file_server import FileServer, dut_facing_host
 
 IMAGE = b"firmware" * 100
 

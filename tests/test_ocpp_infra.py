@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.ocpp.csms_handlers import CsmsScript
-from bench.ocpp.csms_role import BenchCsms
-from bench.ocpp.frames import UNKNOWN_ID, Kind, parse_frame
-from bench.ocpp.log import RX, MessageLog
-from bench.ocpp.loop import LoopThread
-from bench.ocpp.schema import check_payload, error_code_for
-from fixtures.ocpp.cp201 import ReferenceChargePoint201
-from fixtures.ocpp.cp_base import CpOptions, SimulatedChargePoint
 from tests.ocpp_helpers import free_port, ocpp_section
+from vgi_bench.ocpp.csms_handlers import CsmsScript
+from vgi_bench.ocpp.csms_role import BenchCsms
+from vgi_bench.ocpp.frames import UNKNOWN_ID, Kind, parse_frame
+from vgi_bench.ocpp.log import RX, MessageLog
+from vgi_bench.ocpp.loop import LoopThread
+from vgi_bench.ocpp.schema import check_payload, error_code_for
+from vgi_bench.reference.ocpp.cp201 import ReferenceChargePoint201
+from vgi_bench.reference.ocpp.cp_base import CpOptions, SimulatedChargePoint
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_sim_command_connects_to_the_bench(tmp_path: Path) -> None:
     log = MessageLog()
     csms = BenchCsms(loop, "2.0.1", f"127.0.0.1:{port}", log, charge_point_id="CP_1").start()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.cli", "sim", "ocpp201-cp", "--profile", str(profile)],
+        [sys.executable, "-m", "vgi_bench.cli", "sim", "ocpp201-cp", "--profile", str(profile)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -143,12 +143,12 @@ def test_sim_command_connects_to_the_bench(tmp_path: Path) -> None:
 
 def test_list_faults_and_unknown_fault() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "sim", "--list-faults", "ocpp201-cp"],
+        [sys.executable, "-m", "vgi_bench.cli", "sim", "--list-faults", "ocpp201-cp"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert out.returncode == 0 and "ignores_heartbeat_interval" in out.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "sim", "ocpp201-cp", "--fault", "nope"],
+        [sys.executable, "-m", "vgi_bench.cli", "sim", "ocpp201-cp", "--fault", "nope"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "unknown fault 'nope'" in bad.stderr
@@ -162,7 +162,7 @@ def test_load_command_against_the_reference_csms(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "load", "--cp", "5", "--duration", "1",
+        [sys.executable, "-m", "vgi_bench.cli", "load", "--cp", "5", "--duration", "1",
          "--interval", "0.5", "--profile", str(profile), "--json"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -199,7 +199,7 @@ def test_external_reference_cp_both_ways(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     sim = subprocess.Popen(
-        [sys.executable, "-m", "bench.cli", "sim", "ocpp201-cp", "--profile", str(profile),
+        [sys.executable, "-m", "vgi_bench.cli", "sim", "ocpp201-cp", "--profile", str(profile),
          "--fault", "retries_boot_early"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip

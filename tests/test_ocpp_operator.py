@@ -1,4 +1,4 @@
-"""Operator actions at a CSMS under test (``bench/ocpp/operator.py``): the profile's
+"""Operator actions at a CSMS under test (``vgi_bench/ocpp/operator.py``): the profile's
 ``[ocpp.operator]`` table, the command path and its verdicts, and the skip without one.
 
 The end-to-end tests run a case through the CLI against an *external* CSMS (the reference
@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.ocpp.log import MessageLog
-from bench.ocpp.operator import (
+from tests.ocpp_helpers import FAST, free_port, ocpp_section
+from tests.proof import run_case, write_profile
+from vgi_bench.ocpp.log import MessageLog
+from vgi_bench.ocpp.operator import (
     ACTIONS,
     CommandOperator,
     OperatorError,
@@ -27,11 +29,9 @@ from bench.ocpp.operator import (
     placeholders,
     skip_reason,
 )
-from bench.profile import ProfileError, load_profile
-from fixtures.ocpp.csms_operator import ReferenceOperator
-from fixtures.ocpp.csms_ref import ReferenceCsms
-from tests.ocpp_helpers import FAST, free_port, ocpp_section
-from tests.proof import run_case, write_profile
+from vgi_bench.profile import ProfileError, load_profile
+from vgi_bench.reference.ocpp.csms_operator import ReferenceOperator
+from vgi_bench.reference.ocpp.csms_ref import ReferenceCsms
 
 WRITE_ARGS = "import json, sys; open(sys.argv[1], 'w').write(json.dumps(sys.argv[2:]))"
 FAIL = "import sys; sys.stderr.write('csms refused: no such charge point'); sys.exit(3)"

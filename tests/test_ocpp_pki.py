@@ -1,4 +1,4 @@
-"""The PKI helpers of the certificate messages (bench/ocpp/pki.py): CSRs, signing them,
+"""The PKI helpers of the certificate messages (vgi_bench/ocpp/pki.py): CSRs, signing them,
 chain checks and CertificateHashData, the last against the OCSP CertID ``cryptography``
 builds (RFC 6960), which is what OCPP's hash data is."""
 
@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
-from bench.ocpp import pki
+from vgi_bench.ocpp import pki
 
 
 def test_csr_round_trip_and_signing(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from bench.ocpp.pki import Issued, issuing_ca, make_ca, make_leaf
-from bench.ocpp.security import Security, handshake, old_tls_unavailable
 from tests.ocpp_helpers import run_ocpp_case, security_keys
+from vgi_bench.ocpp.pki import Issued, issuing_ca, make_ca, make_leaf
+from vgi_bench.ocpp.security import Security, handshake, old_tls_unavailable
 
 #: (suite, case id, security profile) -> the faults it must catch; the suite (ocpp201.*,
 #: ocpp16.*) gives the OCPP version (:func:`version_of`).
@@ -31,8 +31,8 @@ SECURITY_CASE_FAULTS: dict[tuple[str, str, int], tuple[str, ...]] = {
     ("ocpp201.cp", "VGI_A_01_CS", 3): ("accepts_expired_server_cert",),
     ("ocpp201.csms", "TC_A_06_CSMS", 2): ("accepts_tls_below_1_2",),
     ("ocpp201.csms", "VGI_A_01_CSMS", 3): ("accepts_expired_client_cert",),
-    # changing the Basic auth password (testcases/ocpp201/cp/test_a_credentials.py,
-    # testcases/ocpp16/cp/test_credentials.py)
+    # changing the Basic auth password (vgi_bench/testcases/ocpp201/cp/test_a_credentials.py,
+    # vgi_bench/testcases/ocpp16/cp/test_credentials.py)
     ("ocpp201.cp", "TC_A_09_CS", 1): ("keeps_old_password", "password_change_no_reconnect"),
     ("ocpp201.cp", "TC_A_09_CS", 2): ("keeps_old_password",),
     ("ocpp201.cp", "TC_A_19_CS", 1): ("ignores_network_profile",),
@@ -41,7 +41,8 @@ SECURITY_CASE_FAULTS: dict[tuple[str, str, int], tuple[str, ...]] = {
     ("ocpp201.cp", "TC_A_22_CS", 3): ("accepts_security_downgrade",),
     ("ocpp16.cp", "TC_073_CS", 1): ("keeps_old_password", "password_change_no_reconnect"),
     ("ocpp16.cp", "TC_073_CS", 2): ("keeps_old_password",),
-    # OCPP 1.6J (testcases/ocpp16/cp/test_security.py, testcases/ocpp16/csms/test_security.py)
+    # OCPP 1.6J (vgi_bench/testcases/ocpp16/cp/test_security.py,
+    # vgi_bench/testcases/ocpp16/csms/test_security.py)
     ("ocpp16.cp", "TC_085_CS", 1): ("no_basic_auth",),
     ("ocpp16.cp", "TC_085_CS", 2): ("no_basic_auth",),
     ("ocpp16.cp", "VGI_SEC_01_CS", 2): ("accepts_any_server_cert",),

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.ocpp.csms_role import BenchCsms
-from bench.ocpp.log import MessageLog
-from bench.ocpp.loop import LoopThread
-from bench.ocpp.timeouts import DEFAULT_TIMEOUT_S, SLOW_ACTIONS, Timeouts
-from bench.profile import ProfileError, load_profile
 from tests.ocpp_helpers import free_port
+from vgi_bench.ocpp.csms_role import BenchCsms
+from vgi_bench.ocpp.log import MessageLog
+from vgi_bench.ocpp.loop import LoopThread
+from vgi_bench.ocpp.timeouts import DEFAULT_TIMEOUT_S, SLOW_ACTIONS, Timeouts
+from vgi_bench.profile import ProfileError, load_profile
 
 MINIMAL = '[dut]\nvendor = "v"\nmodel = "m"\nserial = "s"\nfirmware = "f"\n'
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = {"bench", "fixtures", "instruments", "reports", "testcases"}
+PACKAGES = {"vgi_bench"}  # one namespace: nothing else at the top of site-packages
 HEAVY = {"weasyprint", "matplotlib", "pyhanko", "numpy"}
 
 
@@ -76,12 +76,12 @@ def test_wheel_holds_the_packages_and_their_data(wheel: Path) -> None:
     top = {n.split("/")[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == PACKAGES  # no benchmarks, tests
     for data in (
-        "bench/data/default_profile.toml",
-        "bench/data/profile.schema.json",
-        "reports/templates/report.html.j2",
+        "vgi_bench/data/default_profile.toml",
+        "vgi_bench/data/profile.schema.json",
+        "vgi_bench/reports/templates/report.html.j2",
     ):
         assert data in names
-    assert any(n.startswith("instruments/models/") and n.endswith(".toml") for n in names)
+    assert any(n.startswith("vgi_bench/instruments/models/") and n.endswith(".toml") for n in names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
 
@@ -120,7 +120,7 @@ def test_run_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
 
     def vgi(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "bench.cli", *args],
+            [sys.executable, "-m", "vgi_bench.cli", *args],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False,
         )  # fmt: skip
 
@@ -129,7 +129,9 @@ def test_run_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert "1 passed" in output
-    assert str(installed / "testcases") in output or "site/testcases/" in output, output[-3000:]
+    assert (
+        str(installed / "vgi_bench" / "testcases") in output or "vgi_bench/testcases/" in output
+    ), output[-3000:]
     assert "PytestAssertRewriteWarning" not in output, output[-3000:]
     assert "PytestUnknownMarkWarning" not in output, output[-3000:]
     version = vgi("--version")

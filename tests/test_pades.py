@@ -19,10 +19,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from bench.cli import main
-from bench.profile import parse_profile
-from reports.build import build_reports
-from reports.pades import (
+from tests.test_report_html import sample_summary
+from tests.test_signing import fake_run
+from vgi_bench.cli import main
+from vgi_bench.profile import parse_profile
+from vgi_bench.reports.build import build_reports
+from vgi_bench.reports.pades import (
     FIELD_NAME,
     PdfSigningError,
     bench_pdf_paths,
@@ -30,8 +32,6 @@ from reports.pades import (
     load_pdf_signer,
     sign_pdf,
 )
-from tests.test_report_html import sample_summary
-from tests.test_signing import fake_run
 
 pytest.importorskip("pyhanko.sign", reason="pyhanko not installed (the report extra)")
 
@@ -380,7 +380,7 @@ def test_bad_pdf_key_keeps_the_unsigned_pdf(tmp_path: Path) -> None:
 def test_no_pyhanko_keeps_the_unsigned_pdf(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("reports.build.pyhanko_available", lambda: False)
+    monkeypatch.setattr("vgi_bench.reports.build.pyhanko_available", lambda: False)
     run = fake_run(tmp_path)
     built = build_reports(sample_summary(), run)
     assert built.pdf and not built.pdf_signed
@@ -399,7 +399,7 @@ def test_signing_failure_inside_pyhanko_keeps_the_pdf(
     def broken(*_: Any) -> bytes:
         raise RuntimeError("some pyHanko failure")
 
-    monkeypatch.setattr("reports.pades._signed_bytes", broken)
+    monkeypatch.setattr("vgi_bench.reports.pades._signed_bytes", broken)
     with pytest.raises(PdfSigningError, match=r"report\.pdf: some pyHanko failure"):
         sign_pdf(small_pdf, load_pdf_signer(lab=LAB))
     assert small_pdf.read_bytes() == before
@@ -417,7 +417,7 @@ def test_verify_without_pyhanko_still_passes(
     """A core install (no report extra) verifies a run: report.sig covers the PDF's bytes."""
     run = fake_run(tmp_path)
     build_reports(sample_summary(), run)
-    monkeypatch.setattr("reports.pades.pyhanko_available", lambda: False)
+    monkeypatch.setattr("vgi_bench.reports.pades.pyhanko_available", lambda: False)
     assert main(["verify", str(run)]) == 0
     assert "report.pdf: signature not checked: pyhanko is not installed" in (
         capsys.readouterr().out.splitlines()

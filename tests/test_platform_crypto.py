@@ -17,9 +17,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bench.platform.algorithms import CryptoError, Sm2Signer, make_cipher, make_signer
-from bench.platform.envelope import EnvelopeCodec, EnvelopeError, FieldNames, Request, Response
-from bench.platform.ret import Ret
+from vgi_bench.platform.algorithms import CryptoError, Sm2Signer, make_cipher, make_signer
+from vgi_bench.platform.envelope import EnvelopeCodec, EnvelopeError, FieldNames, Request, Response
+from vgi_bench.platform.ret import Ret
 
 KEY = "1234567890abcdef"
 

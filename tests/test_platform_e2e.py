@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import time
 
-from bench.cases import Measurements
-from bench.gbt27930.bms_role import BmsScript, Phase
-from bench.platform.inbox import Inbox, inbox_routes
-from bench.platform.link import client_for, service_for
-from bench.platform.server import PlatformHttpServer
-from bench.profile import load_profile
-from fixtures.gbt27930.charger import ReferenceCharger
-from fixtures.gbt27930.rig import charger_rig
-from fixtures.platform.gridplat import ReferenceOperatorPlatform
-from testcases.gridplat.platform.steps import command, grid_acks
 from tests.ocpp_helpers import free_port
+from vgi_bench.cases import Measurements
+from vgi_bench.gbt27930.bms_role import BmsScript, Phase
+from vgi_bench.platform.inbox import Inbox, inbox_routes
+from vgi_bench.platform.link import client_for, service_for
+from vgi_bench.platform.server import PlatformHttpServer
+from vgi_bench.profile import load_profile
+from vgi_bench.reference.gbt27930.charger import ReferenceCharger
+from vgi_bench.reference.platform.gridplat import ReferenceOperatorPlatform
+from vgi_bench.rigs.gbt27930 import charger_rig
+from vgi_bench.testcases.gridplat.platform.steps import command, grid_acks
 
 DEMAND_A = 100.0
 TARGET_KW = 20.0

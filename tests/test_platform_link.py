@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.platform.link import client_for, service_for
-from bench.platform.server import PlatformHttpServer
-from bench.profile import ProfileError, load_profile, parse_profile
 from tests.ocpp_helpers import free_port
+from vgi_bench.platform.link import client_for, service_for
+from vgi_bench.platform.server import PlatformHttpServer
+from vgi_bench.profile import ProfileError, load_profile, parse_profile
 
 DUT = {"vendor": "v", "model": "m", "serial": "s", "firmware": "f"}
 

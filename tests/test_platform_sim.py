@@ -26,7 +26,7 @@ ROLES = {
 
 
 def _vgi(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "vgi_bench.cli", *args], capture_output=True,
                           text=True, timeout=timeout, check=False)  # fmt: skip
 
 
@@ -48,7 +48,7 @@ def test_suite_against_the_sim_in_another_process(role: str, tmp_path: Path) -> 
     suite, cases = ROLES[role]
     section = platform_section()
     profile = write_profile(tmp_path / "sim.toml", simulated=False, extra=section)
-    sim = subprocess.Popen([sys.executable, "-m", "bench.cli", "sim", role, "--profile",
+    sim = subprocess.Popen([sys.executable, "-m", "vgi_bench.cli", "sim", role, "--profile",
                             str(profile)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True)  # fmt: skip
     try:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.platform.tcec102 import TCEC102_FAULTS
 from tests.platform_helpers import (
     assert_all_pass,
     assert_fault_caught,
@@ -18,6 +17,7 @@ from tests.platform_helpers import (
     selector,
 )
 from tests.proof import faults_caught, suite_case_ids
+from vgi_bench.reference.platform.tcec102 import TCEC102_FAULTS
 
 SUITE = "tcec102.platform"
 

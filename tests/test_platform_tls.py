@@ -1,6 +1,6 @@
 """HTTPS on loopback, both roles: the bench calls the reference platform over https://
 (trusting ``[platform] ca_cert``) and serves the DUT's pushes over HTTPS (``cert``/``key``),
-with a throwaway CA from ``bench.ocpp.pki``. A DUT certificate from a CA the bench does not
+with a throwaway CA from ``vgi_bench.ocpp.pki``. A DUT certificate from a CA the bench does not
 trust gives a failed case naming the TLS problem."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.ocpp.pki import Issued, make_ca, make_leaf
-from bench.platform.link import LinkSetupError, dut_server, service_for
-from bench.platform.tls import MINIMUM_VERSION, client_context
-from bench.profile import PlatformConfig
 from tests.platform_helpers import platform_section, run_cases, selector
 from tests.proof import write_profile
 from tests.test_platform_gridplat_proof import CASE_FAULTS as GRIDPLAT_CASES
 from tests.test_platform_tcec102_proof import ALGORITHM_CASES
+from vgi_bench.ocpp.pki import Issued, make_ca, make_leaf
+from vgi_bench.platform.link import LinkSetupError, dut_server, service_for
+from vgi_bench.platform.tls import MINIMUM_VERSION, client_context
+from vgi_bench.profile import PlatformConfig
 
 #: A representative tcec102 subset over HTTPS: token, information, pushes to the bench's
 #: HTTPS server, business, error paths (the whole suite runs over HTTP in the proofs).
@@ -119,7 +119,7 @@ def test_sim_in_another_process_serves_https(tmp_path: Path) -> None:
     """``vgi-bench sim tcec102-platform`` with an https url: a DUT on its own, over TLS."""
     section = _https_section(tmp_path)
     profile = write_profile(tmp_path / "sim.toml", simulated=False, extra=section)
-    sim = subprocess.Popen([sys.executable, "-m", "bench.cli", "sim", "tcec102-platform",
+    sim = subprocess.Popen([sys.executable, "-m", "vgi_bench.cli", "sim", "tcec102-platform",
                             "--profile", str(profile)], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)  # fmt: skip
     cases = ["TCEC.T.01", "TCEC.N.01", "TCEC.C.02"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from instruments.sim.plant import PLANT_FAULTS
 from tests.proof import assert_caught, faults_caught, proof_params, run_case, suite_case_ids
+from vgi_bench.instruments.sim.plant import PLANT_FAULTS
 
 SUITE = "power.charger"
 

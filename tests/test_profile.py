@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.profile import (
+from vgi_bench.profile import (
     DEFAULT_SOURCE,
     CanConfig,
     Gbt27930Config,
@@ -402,8 +402,8 @@ def test_gbt27930_edition_is_chosen_in_the_profile(tmp_path: Path, edition: str)
 
 
 def test_gbt27930_choices_are_the_packaged_editions() -> None:
-    from bench.gbt27930.messages import EDITIONS, MessageTable
-    from bench.profile import _GBT27930
+    from vgi_bench.gbt27930.messages import EDITIONS, MessageTable
+    from vgi_bench.profile import _GBT27930
 
     assert _GBT27930.fields["edition"].choices == tuple(EDITIONS)
     for edition in EDITIONS:
@@ -411,7 +411,7 @@ def test_gbt27930_choices_are_the_packaged_editions() -> None:
 
 
 def test_default_profile_shows_the_gbt27930_section_commented_out(tmp_path: Path) -> None:
-    from bench.profile import _default_text
+    from vgi_bench.profile import _default_text
 
     text = _default_text()
     assert "# [gbt27930]" in text

@@ -1,4 +1,4 @@
-"""The profile's JSON Schema (``vgi-bench schema``, ``bench/data/profile.schema.json``) is
+"""The profile's JSON Schema (``vgi-bench schema``, ``vgi_bench/data/profile.schema.json``) is
 built from the loader's own tables, ships with the package as generated, and agrees
 with the loader on the embedded default profile, every profile in the README and a set
 of bad ones."""
@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 import tomllib
 
-from bench import profile as prof
-from bench.profile import (
+from vgi_bench import profile as prof
+from vgi_bench.profile import (
     ProfileError,
     parse_profile,
     profile_schema,
@@ -43,7 +43,7 @@ def errors(data: dict[str, Any]) -> list[str]:
 def test_shipped_file_is_the_generated_schema() -> None:
     shipped = shipped_schema_path().read_text(encoding="utf-8")
     assert shipped == profile_schema_text(), (
-        "bench/data/profile.schema.json is stale: regenerate it with `make schema`"
+        "vgi_bench/data/profile.schema.json is stale: regenerate it with `make schema`"
     )
     assert shipped_schema_path().parent == Path(prof.__file__).parent / "data"
 
@@ -65,18 +65,18 @@ def test_every_check_says_what_it_accepts() -> None:
         for name, f in spec.fields.items()
         if f.check is not None and not isinstance(f.check, prof._Check)
     ]
-    assert not missing, f"wrap these checks with @_schema(...) in bench/profile.py: {missing}"
+    assert not missing, f"wrap these checks with @_schema(...) in vgi_bench/profile.py: {missing}"
 
 
 def test_cli_prints_the_schema(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "schema"],
+        [sys.executable, "-m", "vgi_bench.cli", "schema"],
         capture_output=True, text=True, check=False, cwd=tmp_path, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == profile_schema_text()
     where = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "schema", "--path"],
+        [sys.executable, "-m", "vgi_bench.cli", "schema", "--path"],
         capture_output=True, text=True, check=True, cwd=tmp_path, timeout=60,
     ).stdout.strip()  # fmt: skip
     assert Path(where) == shipped_schema_path() and Path(where).is_file()

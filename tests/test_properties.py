@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bench.can.capture import Capture
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, GLOBAL_ADDRESS, Frame, J1939Id
-from bench.can.node import CanNode
-from bench.can.transport import (
+from vgi_bench.can.capture import Capture
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, GLOBAL_ADDRESS, Frame, J1939Id
+from vgi_bench.can.node import CanNode
+from vgi_bench.can.transport import (
     MAX_PAYLOAD,
     TP_CM_PGN,
     TP_DT_PGN,
@@ -48,13 +48,13 @@ from bench.can.transport import (
     parse_cm,
     split_packets,
 )
-from bench.cases import CaseFailure, Measurements
-from bench.gbt27930.bms_role import BmsScript, Phase
-from bench.gbt27930.messages import Decoded, DecodeError, MessageSpec, MessageTable, SignalSpec
-from bench.profile import parse_profile
-from fixtures.gbt27930.charger import ReferenceCharger
-from fixtures.gbt27930.rig import charger_rig
-from testcases.gbt27930.charger import test_1_handshake as handshake_cases
+from vgi_bench.cases import CaseFailure, Measurements
+from vgi_bench.gbt27930.bms_role import BmsScript, Phase
+from vgi_bench.gbt27930.messages import Decoded, DecodeError, MessageSpec, MessageTable, SignalSpec
+from vgi_bench.profile import parse_profile
+from vgi_bench.reference.gbt27930.charger import ReferenceCharger
+from vgi_bench.rigs.gbt27930 import charger_rig
+from vgi_bench.testcases.gbt27930.charger import test_1_handshake as handshake_cases
 
 TABLE = MessageTable.gbt27930_2015()
 BMS, CHG = BMS_ADDRESS, CHARGER_ADDRESS

@@ -3,11 +3,11 @@ session (OCPP charging profile, grid regulation) shows in its CCS at once."""
 
 from __future__ import annotations
 
-from bench.cases import Measurements
-from bench.gbt27930.bms_role import BmsScript, Phase
-from bench.profile import load_profile
-from fixtures.gbt27930.charger import ReferenceCharger
-from fixtures.gbt27930.rig import charger_rig
+from vgi_bench.cases import Measurements
+from vgi_bench.gbt27930.bms_role import BmsScript, Phase
+from vgi_bench.profile import load_profile
+from vgi_bench.reference.gbt27930.charger import ReferenceCharger
+from vgi_bench.rigs.gbt27930 import charger_rig
 
 
 def _current(record) -> float:

@@ -10,10 +10,10 @@ from typing import Any
 
 import tomllib
 
-from reports.html import LANGUAGES, labels, render_report
-from reports.traceability import load_standards, matrix, references
 from tests.report_samples import text_of
 from tests.test_report_pdf import gbt_summary
+from vgi_bench.reports.html import LANGUAGES, labels, render_report
+from vgi_bench.reports.traceability import load_standards, matrix, references
 
 
 def plain(page: str) -> str:
@@ -27,7 +27,9 @@ def report_case(case_id: str, clause: str, verdict: str = "passed") -> dict[str,
 
 def test_labels_complete_in_every_language() -> None:
     raw = tomllib.loads(
-        resources.files("reports").joinpath("data/labels.toml").read_text(encoding="utf-8")
+        resources.files("vgi_bench.reports")
+        .joinpath("data/labels.toml")
+        .read_text(encoding="utf-8")
     )
 
     def keys(table: dict[str, Any], prefix: str = "") -> set[str]:
@@ -212,7 +214,7 @@ def test_a_standard_only_cited_as_a_model_is_not_applied() -> None:
 def listed_cases() -> list[dict[str, Any]]:
     """Every built-in case (``vgi-bench list``) as a passed report case."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "list"],
+        [sys.executable, "-m", "vgi_bench.cli", "list"],
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     rows = [line.split("\t") for line in proc.stdout.splitlines() if line.count("\t") == 3]

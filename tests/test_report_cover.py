@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from reports.cover import report_number
-from reports.html import render_report
-from reports.verdict import overall, skip_reason
 from tests.report_samples import lab_summary, text_of
+from vgi_bench.reports.cover import report_number
+from vgi_bench.reports.html import render_report
+from vgi_bench.reports.verdict import overall, skip_reason
 
 
 def section(page: str, anchor: str) -> str:

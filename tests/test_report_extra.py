@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.extras import MissingExtra, require
-from bench.profile import load_profile
-from bench.results import build_summary
-from reports.build import build_reports
-from reports.signing import verify_run
+from vgi_bench.extras import MissingExtra, require
+from vgi_bench.profile import load_profile
+from vgi_bench.reports.build import build_reports
+from vgi_bench.reports.signing import verify_run
+from vgi_bench.results import build_summary
 
 INSTALL_HINT = "pip install 'vgi-bench[report]'"
 
@@ -72,7 +72,7 @@ def test_reports_without_weasyprint(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_plot_without_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.power.plots import plot_session
+    from vgi_bench.power.plots import plot_session
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
@@ -91,7 +91,7 @@ def test_power_case_runs_on_the_core_install(tmp_path: Path) -> None:
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(shim), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "run", "--suite", "power.charger", "-k", "PS.4103",
+        [sys.executable, "-m", "vgi_bench.cli", "run", "--suite", "power.charger", "-k", "PS.4103",
          "--out", str(out), "--", "-p", "no:cacheprovider"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False,
     )  # fmt: skip

@@ -10,8 +10,8 @@ from typing import Any
 import markupsafe
 import pytest
 
-from bench.profile import load_profile
-from reports.html import render_report, write_report
+from vgi_bench.profile import load_profile
+from vgi_bench.reports.html import render_report, write_report
 
 
 def sample_summary() -> dict[str, Any]:

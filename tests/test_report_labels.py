@@ -1,4 +1,4 @@
-"""Every word of the report in both languages: the labels the template and reports/html.py
+"""Every word of the report in both languages: the labels the template and vgi_bench/reports/html.py
 use exist in each, profile and DUT keys included, and a zh-CN report shows no English
 label -- what English remains is data (case titles, clause titles, TOML keys, values)."""
 
@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import tomllib
 
-from bench import profile as profile_module
-from bench.suites import BUILTIN_SUITES
-from reports.html import LANGUAGES, render_report
-from reports.traceability import load_standards
 from tests.report_samples import lab_summary, text_of
+from vgi_bench import profile as profile_module
+from vgi_bench.reports.html import LANGUAGES, render_report
+from vgi_bench.reports.traceability import load_standards
+from vgi_bench.suites import BUILTIN_SUITES
 
-TEMPLATE = Path(str(resources.files("reports").joinpath("templates/report.html.j2")))
-HTML_PY = Path(str(resources.files("reports").joinpath("html.py")))
+TEMPLATE = Path(str(resources.files("vgi_bench.reports").joinpath("templates/report.html.j2")))
+HTML_PY = Path(str(resources.files("vgi_bench.reports").joinpath("html.py")))
 #: Labels that read the same in both languages (names and symbols, not words).
 NEUTRAL = {
     "uncertainty": "U",
@@ -31,7 +31,11 @@ NEUTRAL = {
 
 
 def raw_labels() -> dict[str, Any]:
-    text = resources.files("reports").joinpath("data/labels.toml").read_text(encoding="utf-8")
+    text = (
+        resources.files("vgi_bench.reports")
+        .joinpath("data/labels.toml")
+        .read_text(encoding="utf-8")
+    )
     return tomllib.loads(text)
 
 

@@ -1,6 +1,6 @@
 """Measurements as tables (judged figures with their uncertainty and decision, period
 statistics, samples), the decision-rule section, and the last frames decoded beside
-their bytes -- from bench.evidence's structured entries and from old display strings."""
+their bytes -- from vgi_bench.evidence's structured entries and from old display strings."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.can.j1939 import Frame
-from bench.evidence import can_entries, entries_of, ocpp_entries
-from bench.gbt27930.messages import Decoded, DecodeError
-from bench.ocpp.frames import parse_frame
-from bench.ocpp.log import MessageLog
-from reports.html import render_report
-from reports.measurements import MAX_ROWS, measurement_tables
 from tests.report_samples import FRAMES, lab_summary, text_of
+from vgi_bench.can.j1939 import Frame
+from vgi_bench.evidence import can_entries, entries_of, ocpp_entries
+from vgi_bench.gbt27930.messages import Decoded, DecodeError
+from vgi_bench.ocpp.frames import parse_frame
+from vgi_bench.ocpp.log import MessageLog
+from vgi_bench.reports.html import render_report
+from vgi_bench.reports.measurements import MAX_ROWS, measurement_tables
 
 
 def article(page: str, case_id: str) -> str:
@@ -128,7 +128,7 @@ def test_old_string_frames_still_shown() -> None:
 
 @dataclass(frozen=True)
 class FakeRecord:
-    """What bench.evidence reads of a capture record (bench.can.capture.Record)."""
+    """What vgi_bench.evidence reads of a capture record (vgi_bench.can.capture.Record)."""
 
     name: str | None
     frame: Frame

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from bench.profile import load_profile
-from reports.build import build_reports
-from reports.cover import report_number
-from reports.signing import verify_run
 from tests.report_samples import lab_summary
+from vgi_bench.profile import load_profile
+from vgi_bench.reports.build import build_reports
+from vgi_bench.reports.cover import report_number
+from vgi_bench.reports.signing import verify_run
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -111,7 +111,7 @@ def test_no_pdf_keeps_html_and_signs(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise OSError("cannot load library 'libpango-1.0-0'")
 
-    monkeypatch.setattr("reports.pdf.render_pdf", broken)
+    monkeypatch.setattr("vgi_bench.reports.pdf.render_pdf", broken)
     built = build_reports(gbt_summary(), tmp_path)
     assert built.pdf is None and not (tmp_path / "report.pdf").exists()
     assert (tmp_path / "report.html").exists()

@@ -1,4 +1,4 @@
-"""Case results on disk (bench/results.py): results.jsonl survives a run that dies."""
+"""Case results on disk (vgi_bench/results.py): results.jsonl survives a run that dies."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import textwrap
 import threading
 from pathlib import Path
 
-from bench.results import (
+from vgi_bench.results import (
     SUMMARY_CASE_KEYS,
     VERDICTS,
     CaseResult,
@@ -21,7 +21,7 @@ from bench.results import (
     totals,
     write_summary,
 )
-from bench.timing import Latency, period_stats
+from vgi_bench.timing import Latency, period_stats
 
 
 def result(case_id: str, verdict: str = "passed", **kw: object) -> CaseResult:
@@ -117,7 +117,7 @@ KILLED_RUN = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from bench.results import CaseResult, ResultLog
+    from vgi_bench.results import CaseResult, ResultLog
 
     log = ResultLog(Path(sys.argv[1]))
     for n in range(3):

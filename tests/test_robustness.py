@@ -19,10 +19,10 @@ from pathlib import Path
 import can
 import pytest
 
-from bench.can.capture import Capture, Record
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, GLOBAL_ADDRESS, Frame
-from bench.can.node import CanNode
-from bench.can.transport import (
+from vgi_bench.can.capture import Capture, Record
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, GLOBAL_ADDRESS, Frame
+from vgi_bench.can.node import CanNode
+from vgi_bench.can.transport import (
     TP_CM_PGN,
     TP_DT_PGN,
     encode_abort,
@@ -32,9 +32,9 @@ from bench.can.transport import (
     encode_rts,
     split_packets,
 )
-from bench.cases import CaseFailure, Measurements
-from bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
-from bench.gbt27930.checks import (
+from vgi_bench.cases import CaseFailure, Measurements
+from vgi_bench.gbt27930.bms_role import BmsRole, BmsScript, Phase
+from vgi_bench.gbt27930.checks import (
     check_decoded,
     check_lengths,
     check_period,
@@ -42,9 +42,9 @@ from bench.gbt27930.checks import (
     expect_message,
     expect_silence,
 )
-from bench.gbt27930.messages import Decoded, DecodeError, MessageTable
-from bench.gbt27930.timeouts import timing_2015
-from fixtures.gbt27930.charger import ReferenceCharger, State
+from vgi_bench.gbt27930.messages import Decoded, DecodeError, MessageTable
+from vgi_bench.gbt27930.timeouts import timing_2015
+from vgi_bench.reference.gbt27930.charger import ReferenceCharger, State
 
 TABLE = MessageTable.gbt27930_2015()
 GBT_PGNS = [spec.pgn for spec in TABLE]

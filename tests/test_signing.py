@@ -13,17 +13,17 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bench.cli import main
-from bench.profile import ProfileError, load_profile, parse_profile
-from reports.build import build_reports
-from reports.signing import (
+from tests.test_report_html import sample_summary
+from vgi_bench.cli import main
+from vgi_bench.profile import ProfileError, load_profile, parse_profile
+from vgi_bench.reports.build import build_reports
+from vgi_bench.reports.signing import (
     SIG_NAME,
     SignatureError,
     bench_key_path,
     load_signer,
     sign_run,
 )
-from tests.test_report_html import sample_summary
 
 
 @pytest.fixture(autouse=True)

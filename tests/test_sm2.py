@@ -1,6 +1,6 @@
 """SM2 signatures: CSPRNG nonces everywhere, range checks, and OpenSSL 3 both ways.
 
-The nonce tests fail on the bench as it was before ``bench/sm2.py``: ``gmssl`` drew ``k``
+The nonce tests fail on the bench as it was before ``vgi_bench/sm2.py``: ``gmssl`` drew ``k``
 from :mod:`random`, so re-seeding ``random`` before two signatures gave the same ``r``
 (and the private key follows from two signatures with a known or repeated ``k``).
 """
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import sm2
-from bench.platform.algorithms import Sm2Signer
-from reports.signing import load_signer
+from vgi_bench import sm2
+from vgi_bench.platform.algorithms import Sm2Signer
+from vgi_bench.reports.signing import load_signer
 
 PRIVATE = "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8"
 OPENSSL_ID = "distid:1234567812345678"  # OpenSSL 3.0's pkeyutl default ID is not GM/T 0009's

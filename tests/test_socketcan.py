@@ -1,4 +1,4 @@
-"""The SocketCAN path (bench/can/bus.py) on ``vcan0``, where the kernel has it.
+"""The SocketCAN path (vgi_bench/can/bus.py) on ``vcan0``, where the kernel has it.
 
 Set up with ``modprobe vcan && ip link add dev vcan0 type vcan && ip link set up vcan0``.
 Containers and kernels without SocketCAN skip these tests with the reason.
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import can
 import pytest
 
-from bench.can.bus import BusOpenError, bus_kwargs, open_bus, open_echoing_bus
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.can.bus import BusOpenError, bus_kwargs, open_bus, open_echoing_bus
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
 
 CHANNEL = "vcan0"
 CHM_PGN = 0x2600

@@ -1,4 +1,4 @@
-"""Period and latency statistics (bench/timing.py) on synthetic timestamp series."""
+"""Period and latency statistics (vgi_bench/timing.py) on synthetic timestamp series."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.timing import Latency, PeriodStats, percentile, percentiles, period_stats
+from vgi_bench.timing import Latency, PeriodStats, percentile, percentiles, period_stats
 
 
 @pytest.mark.parametrize("stamps", [[], [12.5]])
@@ -124,13 +124,13 @@ def test_percentile_interpolates_between_ranks() -> None:
 
 
 def test_timing_needs_no_numpy() -> None:
-    """The core install has no numpy: bench.timing must import and work without it."""
+    """The core install has no numpy: vgi_bench.timing must import and work without it."""
     import subprocess
     import sys
 
     code = (
         "import sys; sys.modules['numpy'] = None\n"
-        "from bench.timing import period_stats\n"
+        "from vgi_bench.timing import period_stats\n"
         "s = period_stats([0.0, 0.1, 0.2, 0.31], 0.1)\n"
         "assert s is not None and s.count == 4, s\n"
     )

@@ -4,9 +4,9 @@ One pytest run in a subprocess (as a lab runs ``pytest`` with the bench's plugin
 cases that pass, fail, error in setup, in teardown and in the body, and skip. Its allure
 result files are checked for the title a verdict table uses, the status the bench's
 verdict has, the category ``categories.json`` files it under, where the measurements sit,
-and ``environment.properties`` (bench/allure_results.py); its junit.xml for case names,
+and ``environment.properties`` (vgi_bench/allure_results.py); its junit.xml for case names,
 properties and failure/error/skipped elements, and a junit.xml of several suites for one
-testsuite per suite (bench/junit.py), parsed with ``xml.etree`` and, where installed,
+testsuite per suite (vgi_bench/junit.py), parsed with ``xml.etree`` and, where installed,
 ``junitparser``.
 """
 
@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from bench.allure_results import environment, profile_sha256, properties_text
-from bench.junit import relabel
+from vgi_bench.allure_results import environment, profile_sha256, properties_text
+from vgi_bench.junit import relabel
 
 CASES = """
 import pytest
-from bench.cases import case, fail
+from vgi_bench.cases import case, fail
 
 @pytest.fixture
 def unready_rig():
@@ -291,19 +291,21 @@ def test_junit_cases_are_named_by_id_and_title(run: Run) -> None:
 PYTEST_JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">\
 <testsuite name="pytest" errors="1" failures="1" skipped="1" tests="4" time="9.5" \
 timestamp="2026-01-01T00:00:00+00:00" hostname="bench-1">\
-<testcase classname="testcases.gbt27930.charger.test_1_handshake" name="test_dn1001_brm_timeout" \
+<testcase classname="vgi_bench.testcases.gbt27930.charger.test_1_handshake" \
+name="test_dn1001_brm_timeout" \
 time="5.5"><properties><property name="case_id" value="DN.1001" />\
 <property name="suite" value="gbt27930.charger" /><property name="title" value="BRM timeout" />\
 <property name="clause" value="GB/T 34658-2017 §7.5.1; GB/T 27930-2015 CEM SPN3921" />\
 <property name="verdict" value="failed" /></properties>\
 <failure message="expected CEM; saw none">trace</failure></testcase>\
-<testcase classname="testcases.gbt27930.bms.test_1_handshake" name="test_bp1001_bhm" time="3">\
+<testcase classname="vgi_bench.testcases.gbt27930.bms.test_1_handshake" \
+name="test_bp1001_bhm" time="3">\
 <properties><property name="case_id" value="BP.1001" />\
 <property name="suite" value="gbt27930.bms" />\
 <property name="title" value="BHM" /><property name="clause" value="GB/T 34658-2017 §7.4.1" />\
 <property name="verdict" value="error" /></properties>\
 <failure message="RuntimeError: bus down">trace</failure></testcase>\
-<testcase classname="testcases.gbt27930.charger.test_2" name="test_dp2001" time="1">\
+<testcase classname="vgi_bench.testcases.gbt27930.charger.test_2" name="test_dp2001" time="1">\
 <properties><property name="case_id" value="DP.2001" />\
 <property name="suite" value="gbt27930.charger" />\
 <property name="title" value="BCP" /><property name="clause" value="§7.5.2" />\

@@ -1,4 +1,4 @@
-"""``vgi-bench trace`` / ``check`` and bench/gbt27930/trace.py on recorded logs.
+"""``vgi-bench trace`` / ``check`` and vgi_bench/gbt27930/trace.py on recorded logs.
 
 Three kinds of log: the ``can.asc`` a real ``vgi-bench run`` writes (shared by the
 module, a few seconds), sessions recorded in-process between the reference charger and
@@ -20,11 +20,11 @@ from pathlib import Path
 import can
 import pytest
 
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
-from bench.can.transport import TP_CM_PGN, TP_DT_PGN, encode_cts, encode_rts, split_packets
-from bench.cli import main
-from bench.gbt27930.messages import MessageTable
-from bench.gbt27930.trace import (
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, Frame
+from vgi_bench.can.transport import TP_CM_PGN, TP_DT_PGN, encode_cts, encode_rts, split_packets
+from vgi_bench.cli import main
+from vgi_bench.gbt27930.messages import MessageTable
+from vgi_bench.gbt27930.trace import (
     PHASES,
     CheckResult,
     TraceEntry,
@@ -35,7 +35,7 @@ from bench.gbt27930.trace import (
     run_checks,
     summarise,
 )
-from fixtures.gbt27930.recording import record_session
+from vgi_bench.reference.gbt27930.recording import record_session
 
 TABLE = MessageTable.gbt27930_2015()
 REPO = Path(__file__).resolve().parent.parent
@@ -122,7 +122,7 @@ def bench_asc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
     command = ["run", "--suite", "gbt27930.charger", "-k", "DP.4002", "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", *command],
+        [sys.executable, "-m", "vgi_bench.cli", *command],
         capture_output=True,
         text=True,
         timeout=120,
@@ -418,7 +418,7 @@ def test_bad_lines_are_skipped_quietly(hand_made: Path, tmp_path: Path) -> None:
     path = tmp_path / "garbled.trc"
     path.write_text("\n".join([*header, "     1  junk", "     2  more junk", ""]), "utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.cli", "check", str(path)],
+        [sys.executable, "-m", "vgi_bench.cli", "check", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,4 +1,5 @@
-"""J1939-21 transport (bench/can/transport.py): sender and receiver back-to-back on a fake clock."""
+"""J1939-21 transport (vgi_bench/can/transport.py): sender and receiver back-to-back on a
+fake clock."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections import deque
 
 import pytest
 
-from bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, GLOBAL_ADDRESS, Frame
-from bench.can.transport import (
+from vgi_bench.can.j1939 import BMS_ADDRESS, CHARGER_ADDRESS, GLOBAL_ADDRESS, Frame
+from vgi_bench.can.transport import (
     NO_ABORT_FRAME,
     TP_CM_PGN,
     TP_DT_PGN,

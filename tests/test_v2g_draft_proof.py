@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import collect_cases
-from bench.suites import all_suites
-from fixtures.gbt27930.charger import CHARGER_FAULTS
 from tests.proof import assert_caught, faults_caught, proof_params, run_case, suite_case_ids
+from vgi_bench.cli import collect_cases
+from vgi_bench.reference.gbt27930.charger import CHARGER_FAULTS
+from vgi_bench.suites import all_suites
 
 SUITE = "gbt27930.v2g-draft"
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bench.profile import DEFAULT_VISA_LIBRARY, ProfileError, load_profile, parse_profile
-from instruments.link import InstrumentError
-from instruments.rack import InstrumentRack, open_resource_manager
-from instruments.sim.plant import PowerStagePlant
 from tests.proof import run_case
 from tests.test_power_cases_proof import INSTRUMENTS
+from vgi_bench.instruments.link import InstrumentError
+from vgi_bench.instruments.rack import InstrumentRack, open_resource_manager
+from vgi_bench.instruments.sim.plant import PowerStagePlant
+from vgi_bench.profile import DEFAULT_VISA_LIBRARY, ProfileError, load_profile, parse_profile
 
 DUT = {"vendor": "a", "model": "b", "serial": "c", "firmware": "d"}
 
@@ -62,7 +62,10 @@ def test_accepted_libraries(library: str) -> None:
             {"visa_libary": "@ivi"},
             "unknown key 'instruments.visa_libary' (did you mean 'instruments.visa_library'?)",
         ),
-        ({"supply": "ea-psb"}, "'instruments.supply' must be a table (an instrument), got str"),
+        (
+            {"supply": "ea-psb"},
+            "'instruments.supply' must be a table (an instrument), got str",
+        ),
     ],
 )
 def test_refused_libraries(instruments: dict[str, Any], reason: str) -> None:

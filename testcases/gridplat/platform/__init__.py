@@ -1,3 +1,0 @@
-"""``gridplat.platform``: the bench as grid-level interaction platform against an operator
-(aggregator) platform. The interface has no public text: every name is a bench
-interpretation, configurable in the profile (see ``bench/platform/endpoints.py``)."""

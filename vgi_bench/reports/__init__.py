@@ -1,0 +1,2 @@
+"""Reports: HTML/PDF from the run's results, signatures, traceability, diff and
+repeatability."""

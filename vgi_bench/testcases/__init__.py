@@ -1,0 +1,1 @@
+"""The conformance suites, one package per standard; each case tied to its clause."""
